@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what eqlite's build and tests need beyond the Rust toolchain, Node.js and Python.
+# Idempotent: every step skips what is already present. Safe to run on every CI start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml | head -1)
+: "${WASM_BINDGEN_VERSION:?wasm-bindgen must be pinned with = in Cargo.toml}"
+
+step() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Rust targets for the npm package (wasm32-unknown-unknown) and the Fluent Bit plugin (wasm32-wasip1).
+for t in wasm32-unknown-unknown wasm32-wasip1; do
+  rustup target list --installed | grep -qx "$t" || { step "rustup target add $t"; rustup target add "$t"; }
+done
+
+# Debian packages: headless browser + driver for page and wasm-bindgen-test, binaryen for wasm-opt.
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+command -v wasm-opt >/dev/null || need_apt+=(binaryen)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  step "apt-get install ${need_apt[*]}"
+  sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# wasm-bindgen-cli must match the crate version exactly; --locked fails against this registry.
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install -q wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
+fi
+
+# Node packages (playwright-core, typescript) for the page and package tests.
+if [ ! -d tests/js/node_modules ]; then
+  step "npm install (tests/js)"
+  (cd tests/js && npm install --no-audit --no-fund --silent)
+fi
+
+# Python: the reference implementation (oracle) and the wasm runtime for benchmarks.
+if ! python3 -c 'import eql' 2>/dev/null; then
+  step "pip install eql"
+  python3 -m pip install -q eql
+fi
+step "ok"

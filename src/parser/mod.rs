@@ -1,0 +1,63 @@
+//! EQL text → [`Query`]: a pre-scan for unterminated literals and nesting, the pest grammar, then
+//! the tree builder with Elasticsearch's validation rules.
+
+mod build;
+mod errors;
+mod grammar;
+mod prescan;
+
+use crate::ast::Query;
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use pest::Parser;
+
+/// Bounds that keep hostile queries from exhausting time or memory.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Longest accepted query text, in bytes.
+    pub max_query_bytes: usize,
+    /// Deepest nesting of brackets, comments and expression operators.
+    pub max_depth: usize,
+    /// Most values in one `in`/pattern list, function call or `and`/`or` chain.
+    pub max_list: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_query_bytes: 1 << 20,
+            max_depth: 64,
+            max_list: 65_536,
+        }
+    }
+}
+
+/// Parses one EQL query with the default [`Limits`].
+pub fn parse_query(src: &str) -> Result<Query, Diagnostic> {
+    parse_query_with(src, &Limits::default())
+}
+
+pub fn parse_query_with(src: &str, limits: &Limits) -> Result<Query, Diagnostic> {
+    if src.len() > limits.max_query_bytes {
+        return Err(Diagnostic::new(
+            src,
+            Span::new(limits.max_query_bytes, src.len()),
+            format!(
+                "the query is {} bytes long; the limit is {}",
+                src.len(),
+                limits.max_query_bytes
+            ),
+        ));
+    }
+    if src.trim().is_empty() {
+        return Err(Diagnostic::new(
+            src,
+            Span::new(0, src.len()),
+            "the query is empty",
+        ));
+    }
+    prescan::prescan(src, limits)?;
+    let pairs = grammar::EqlParser::parse(grammar::Rule::query, src)
+        .map_err(|e| errors::from_pest(src, e))?;
+    build::Builder { src, limits }.query(pairs)
+}

@@ -1,0 +1,216 @@
+//! Detection rules in Elastic's detection-rules TOML format (`[metadata]`, `[rule]`,
+//! `[[rule.threat]]`), parsed with a real TOML parser.
+
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use serde::{Deserialize, Serialize};
+
+/// A rule's metadata and query text. Compiling the query is [`crate::ruleset`]'s job.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub severity: String,
+    pub risk_score: f64,
+    pub query: String,
+    pub language: String,
+    pub index: Vec<String>,
+    pub tags: Vec<String>,
+    /// Field holding the event time for this rule (detection-rules' `timestamp_override`).
+    pub timestamp_override: Option<String>,
+    pub threat: Vec<Threat>,
+    /// Where the rule came from (a file path, `query-0`, …), for messages.
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Threat {
+    #[serde(default)]
+    pub framework: String,
+    pub tactic: Option<Reference>,
+    #[serde(default)]
+    pub technique: Vec<Technique>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Technique {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub subtechnique: Vec<Reference>,
+}
+
+impl Rule {
+    /// An ad-hoc rule for a bare query (the CLI's `--query`, the page's custom query box).
+    pub fn from_query(id: &str, query: &str) -> Rule {
+        Rule {
+            id: id.to_string(),
+            name: id.to_string(),
+            severity: "medium".into(),
+            risk_score: 47.0,
+            query: query.to_string(),
+            language: "eql".into(),
+            origin: id.to_string(),
+            ..Rule::default()
+        }
+    }
+
+    /// MITRE ATT&CK technique ids, sub-techniques included (`T1059`, `T1059.004`, …).
+    pub fn technique_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for t in self.threat.iter().flat_map(|t| &t.technique) {
+            ids.push(t.id.clone());
+            ids.extend(t.subtechnique.iter().map(|s| s.id.clone()));
+        }
+        ids
+    }
+
+    pub fn tactic_ids(&self) -> Vec<String> {
+        self.threat
+            .iter()
+            .filter_map(|t| t.tactic.as_ref().map(|r| r.id.clone()))
+            .collect()
+    }
+}
+
+/// What reading one rule file gave.
+#[derive(Clone, Debug)]
+pub enum Loaded {
+    Rule(Box<Rule>),
+    /// A valid rule that is not EQL (KQL, ES|QL, machine learning, …): reported, never silently dropped.
+    Skipped {
+        id: String,
+        name: String,
+        reason: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct File {
+    rule: RuleTable,
+}
+
+#[derive(Deserialize)]
+struct RuleTable {
+    rule_id: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    risk_score: Option<f64>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    index: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    timestamp_override: Option<String>,
+    query: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    threat: Vec<Threat>,
+}
+
+/// Parses one detection-rules TOML document. The error is a diagnostic positioned in `text`;
+/// a query syntax error is positioned inside the TOML text where the query is written verbatim.
+pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Diagnostic> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        let span = e
+            .span()
+            .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+        Diagnostic::new(
+            text,
+            span,
+            format!("{origin}: invalid rule TOML: {}", e.message()),
+        )
+    })?;
+    let r = file.rule;
+    let missing = |what: &str| {
+        Diagnostic::new(
+            text,
+            Span::new(0, 0),
+            format!("{origin}: the rule has no `{what}`"),
+        )
+    };
+    let id = r.rule_id.ok_or_else(|| missing("rule_id"))?;
+    let name = r.name.unwrap_or_else(|| id.clone());
+    let language = r.language.clone().unwrap_or_default();
+    let kind = r.kind.clone().unwrap_or_default();
+    if language != "eql" {
+        let what = match (language.as_str(), kind.as_str()) {
+            ("kuery", _) => "a KQL (kuery) rule".to_string(),
+            ("esql", _) => "an ES|QL rule".to_string(),
+            ("lucene", _) => "a Lucene query rule".to_string(),
+            (_, "machine_learning") => "a machine-learning rule".to_string(),
+            (_, "threshold") | (_, "new_terms") | (_, "threat_match") => {
+                format!("a {kind} rule in {language}")
+            }
+            ("", k) => format!("a `{k}` rule without an EQL query"),
+            (l, _) => format!("a `{l}` rule"),
+        };
+        return Ok(Loaded::Skipped {
+            id,
+            name,
+            reason: format!("{what}, not EQL"),
+        });
+    }
+    let query = r.query.ok_or_else(|| missing("query"))?;
+    let qspan = query.span();
+    let query_text = query.into_inner();
+    // Verify early so that errors point into the file; the rule set compiles it again.
+    if let Err(d) = crate::parser::parse_query(&query_text) {
+        return Err(locate_in_toml(text, qspan, &query_text, &d, origin));
+    }
+    Ok(Loaded::Rule(Box::new(Rule {
+        id,
+        name,
+        description: r.description.trim().to_string(),
+        severity: r.severity.unwrap_or_else(|| "medium".into()),
+        risk_score: r.risk_score.unwrap_or(0.0),
+        query: query_text,
+        language,
+        index: r.index,
+        tags: r.tags,
+        timestamp_override: r.timestamp_override,
+        threat: r.threat,
+        origin: origin.to_string(),
+    })))
+}
+
+/// Moves a query diagnostic into the TOML text when the query appears there verbatim (literal
+/// strings); otherwise keeps query-relative positions and says so.
+pub fn locate_in_toml(
+    text: &str,
+    value: std::ops::Range<usize>,
+    query: &str,
+    d: &Diagnostic,
+    origin: &str,
+) -> Diagnostic {
+    let raw = text.get(value.clone()).unwrap_or("");
+    if let Some(off) = raw.find(query) {
+        let at = value.start + off;
+        return Diagnostic::new(
+            text,
+            Span::new(d.start + at, d.end + at),
+            format!("{origin}: {}", d.message),
+        );
+    }
+    let mut d = d.clone();
+    d.message = format!(
+        "{origin}: in the query at {}:{}: {}",
+        d.line, d.column, d.message
+    );
+    d
+}

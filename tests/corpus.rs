@@ -1,0 +1,62 @@
+//! Every EQL rule of elastic/detection-rules (../shared/corpus) parses.
+
+use eqlite::rule::{parse_rule_toml, Loaded};
+use std::path::{Path, PathBuf};
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/detection-rules");
+    if dir.is_dir() {
+        Some(dir)
+    } else if std::env::var_os("CI").is_some() {
+        panic!(
+            "the detection-rules corpus is missing at {} (CI is set)",
+            dir.display()
+        );
+    } else {
+        eprintln!("skipping: no corpus at {}", dir.display());
+        None
+    }
+}
+
+fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            toml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_corpus_query_parses() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut files = Vec::new();
+    toml_files(&dir, &mut files);
+    files.sort();
+    let (mut parsed, mut skipped, mut failed) = (0, 0, Vec::new());
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        match parse_rule_toml(&text, &f.display().to_string()) {
+            Ok(Loaded::Rule(_)) => parsed += 1,
+            Ok(Loaded::Skipped { .. }) => skipped += 1,
+            Err(d) => failed.push(d.rendered),
+        }
+    }
+    eprintln!(
+        "corpus: {} files, {parsed} parsed, {skipped} skipped, {} failed",
+        files.len(),
+        failed.len()
+    );
+    for f in failed.iter().take(30) {
+        eprintln!("{f}\n");
+    }
+    assert_eq!(files.len(), 1081);
+    assert!(
+        failed.is_empty(),
+        "{} corpus rules failed to parse",
+        failed.len()
+    );
+    assert_eq!(parsed, 1081);
+}
