@@ -263,17 +263,13 @@ impl Function {
 
     /// Function names are case-insensitive in Elasticsearch (`cidrmatch`, `endswith` occur in rules).
     pub fn from_name(name: &str) -> Option<Function> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
+        Self::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// Minimum and maximum number of arguments (`None`: unbounded).
     pub fn arity(self) -> (usize, Option<usize>) {
         match self {
-            Self::Add | Self::Divide | Self::Modulo | Self::Multiply | Self::Subtract => {
-                (2, Some(2))
-            }
+            Self::Add | Self::Divide | Self::Modulo | Self::Multiply | Self::Subtract => (2, Some(2)),
             Self::Between => (3, Some(4)),
             Self::CidrMatch => (2, None),
             Self::Concat => (1, None),
@@ -287,14 +283,7 @@ impl Function {
 
     /// Whether a `~` variant exists (case-insensitive string comparison inside the function).
     pub fn has_insensitive_variant(self) -> bool {
-        matches!(
-            self,
-            Self::Between
-                | Self::EndsWith
-                | Self::IndexOf
-                | Self::StartsWith
-                | Self::StringContains
-        )
+        matches!(self, Self::Between | Self::EndsWith | Self::IndexOf | Self::StartsWith | Self::StringContains)
     }
 }
 
@@ -304,12 +293,7 @@ impl Query {
     pub fn event_queries(&self) -> Vec<&EventQuery> {
         match &self.body {
             QueryBody::Event(q) => vec![q],
-            QueryBody::Sequence(s) => s
-                .stages
-                .iter()
-                .chain(s.until.iter())
-                .map(|st| &st.query)
-                .collect(),
+            QueryBody::Sequence(s) => s.stages.iter().chain(s.until.iter()).map(|st| &st.query).collect(),
             QueryBody::Sample(s) => s.stages.iter().map(|st| &st.query).collect(),
         }
     }

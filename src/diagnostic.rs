@@ -28,10 +28,7 @@ impl Diagnostic {
     pub fn new(src: &str, span: Span, message: impl Into<String>) -> Diagnostic {
         let message = message.into();
         let map = SourceMap::new(src);
-        let span = Span::new(
-            span.start.min(src.len()),
-            span.end.min(src.len()).max(span.start.min(src.len())),
-        );
+        let span = Span::new(span.start.min(src.len()), span.end.min(src.len()).max(span.start.min(src.len())));
         let loc = map.location(span);
         let lc = map.line_col(span.start);
         Diagnostic {
@@ -71,16 +68,9 @@ fn render(map: &SourceMap, span: Span, line: usize, column: usize, message: &str
         first = (column - MAX_LINE / 2).min(chars.len().saturating_sub(MAX_LINE));
     }
     let last = (first + MAX_LINE).min(chars.len());
-    let shown: String = chars[first..last]
-        .iter()
-        .map(|&c| if c == '\t' { ' ' } else { c })
-        .collect();
+    let shown: String = chars[first..last].iter().map(|&c| if c == '\t' { ' ' } else { c }).collect();
     let caret_col = column - 1 - first;
-    let on_line = span
-        .text(map.source())
-        .chars()
-        .take_while(|&c| c != '\n')
-        .count();
+    let on_line = span.text(map.source()).chars().take_while(|&c| c != '\n').count();
     let width = on_line.clamp(1, (last - first).saturating_sub(caret_col).max(1));
     let pad = " ".repeat(gutter);
     format!(
@@ -94,9 +84,5 @@ fn render(map: &SourceMap, span: Span, line: usize, column: usize, message: &str
 
 /// A list of diagnostics, for places that collect several.
 pub fn render_all(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| d.rendered.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    diags.iter().map(|d| d.rendered.as_str()).collect::<Vec<_>>().join("\n\n")
 }

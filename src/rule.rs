@@ -12,7 +12,7 @@ pub struct Rule {
     pub name: String,
     pub description: String,
     pub severity: String,
-    pub risk_score: f64,
+    pub risk_score: i64,
     pub query: String,
     pub language: String,
     pub index: Vec<String>,
@@ -56,7 +56,7 @@ impl Rule {
             id: id.to_string(),
             name: id.to_string(),
             severity: "medium".into(),
-            risk_score: 47.0,
+            risk_score: 47,
             query: query.to_string(),
             language: "eql".into(),
             origin: id.to_string(),
@@ -75,10 +75,7 @@ impl Rule {
     }
 
     pub fn tactic_ids(&self) -> Vec<String> {
-        self.threat
-            .iter()
-            .filter_map(|t| t.tactic.as_ref().map(|r| r.id.clone()))
-            .collect()
+        self.threat.iter().filter_map(|t| t.tactic.as_ref().map(|r| r.id.clone())).collect()
     }
 }
 
@@ -108,7 +105,7 @@ struct RuleTable {
     #[serde(default)]
     severity: Option<String>,
     #[serde(default)]
-    risk_score: Option<f64>,
+    risk_score: Option<i64>,
     #[serde(default)]
     language: Option<String>,
     #[serde(rename = "type", default)]
@@ -127,23 +124,11 @@ struct RuleTable {
 /// a query syntax error is positioned inside the TOML text where the query is written verbatim.
 pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Diagnostic> {
     let file: File = toml::from_str(text).map_err(|e| {
-        let span = e
-            .span()
-            .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-        Diagnostic::new(
-            text,
-            span,
-            format!("{origin}: invalid rule TOML: {}", e.message()),
-        )
+        let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+        Diagnostic::new(text, span, format!("{origin}: invalid rule TOML: {}", e.message()))
     })?;
     let r = file.rule;
-    let missing = |what: &str| {
-        Diagnostic::new(
-            text,
-            Span::new(0, 0),
-            format!("{origin}: the rule has no `{what}`"),
-        )
-    };
+    let missing = |what: &str| Diagnostic::new(text, Span::new(0, 0), format!("{origin}: the rule has no `{what}`"));
     let id = r.rule_id.ok_or_else(|| missing("rule_id"))?;
     let name = r.name.unwrap_or_else(|| id.clone());
     let language = r.language.clone().unwrap_or_default();
@@ -160,11 +145,7 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Diagnostic> {
             ("", k) => format!("a `{k}` rule without an EQL query"),
             (l, _) => format!("a `{l}` rule"),
         };
-        return Ok(Loaded::Skipped {
-            id,
-            name,
-            reason: format!("{what}, not EQL"),
-        });
+        return Ok(Loaded::Skipped { id, name, reason: format!("{what}, not EQL") });
     }
     let query = r.query.ok_or_else(|| missing("query"))?;
     let qspan = query.span();
@@ -178,7 +159,7 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Diagnostic> {
         name,
         description: r.description.trim().to_string(),
         severity: r.severity.unwrap_or_else(|| "medium".into()),
-        risk_score: r.risk_score.unwrap_or(0.0),
+        risk_score: r.risk_score.unwrap_or(0),
         query: query_text,
         language,
         index: r.index,
@@ -201,16 +182,9 @@ pub fn locate_in_toml(
     let raw = text.get(value.clone()).unwrap_or("");
     if let Some(off) = raw.find(query) {
         let at = value.start + off;
-        return Diagnostic::new(
-            text,
-            Span::new(d.start + at, d.end + at),
-            format!("{origin}: {}", d.message),
-        );
+        return Diagnostic::new(text, Span::new(d.start + at, d.end + at), format!("{origin}: {}", d.message));
     }
     let mut d = d.clone();
-    d.message = format!(
-        "{origin}: in the query at {}:{}: {}",
-        d.line, d.column, d.message
-    );
+    d.message = format!("{origin}: in the query at {}:{}: {}", d.line, d.column, d.message);
     d
 }

@@ -99,20 +99,14 @@ impl<'a> SourceMap<'a> {
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let line = before.matches('\n').count() + 1;
         let col_text = &self.src[line_start..byte];
-        LineCol {
-            line,
-            column: col_text.chars().count() + 1,
-            column_utf16: col_text.encode_utf16().count() + 1,
-        }
+        LineCol { line, column: col_text.chars().count() + 1, column_utf16: col_text.encode_utf16().count() + 1 }
     }
 
     /// The full line containing `byte`, without its line terminator.
     pub fn line_text(&self, byte: usize) -> &'a str {
         let byte = self.floor(byte);
         let start = self.src[..byte].rfind('\n').map_or(0, |i| i + 1);
-        let end = self.src[byte..]
-            .find('\n')
-            .map_or(self.src.len(), |i| byte + i);
+        let end = self.src[byte..].find('\n').map_or(self.src.len(), |i| byte + i);
         self.src[start..end].trim_end_matches('\r')
     }
 }
@@ -126,17 +120,10 @@ mod tests {
         let src = "a == \"😀\"\nb";
         let map = SourceMap::new(src);
         let b = src.find('b').unwrap();
-        assert_eq!(
-            map.line_col(b),
-            LineCol {
-                line: 2,
-                column: 1,
-                column_utf16: 1
-            }
-        );
+        assert_eq!(map.line_col(b), LineCol { line: 2, column: 1, column_utf16: 1 });
         let quote = src.rfind('"').unwrap();
         let lc = map.line_col(quote);
-        assert_eq!((lc.column, lc.column_utf16), (7, 8));
-        assert_eq!(map.utf16(quote), 7);
+        assert_eq!((lc.column, lc.column_utf16), (8, 9));
+        assert_eq!(map.utf16(quote), 8);
     }
 }

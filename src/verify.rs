@@ -15,37 +15,27 @@ pub fn verify(src: &str, q: &Query) -> Result {
         QueryBody::Sequence(s) => {
             let total: u32 = s.stages.iter().map(|st| st.runs).sum();
             if total < 2 {
-                return err(s.span, format!("a sequence needs at least 2 queries (or one `with runs=N` of at least 2), found {total}"));
+                return err(
+                    s.span,
+                    format!("a sequence needs at least 2 queries (or one `with runs=N` of at least 2), found {total}"),
+                );
             }
             if let Some(m) = s.stages.iter().find(|st| st.missing) {
                 if s.maxspan.is_none() {
-                    return err(
-                        m.span,
-                        "missing events (`![…]`) need a sequence `with maxspan=…`".into(),
-                    );
+                    return err(m.span, "missing events (`![…]`) need a sequence `with maxspan=…`".into());
                 }
                 if m.runs > 1 {
-                    return err(
-                        m.span,
-                        "missing events (`![…]`) cannot use `with runs`".into(),
-                    );
+                    return err(m.span, "missing events (`![…]`) cannot use `with runs`".into());
                 }
             }
             if s.stages.iter().all(|st| st.missing) {
-                return err(
-                    s.span,
-                    "a sequence needs at least one query that is not a missing event (`![…]`)"
-                        .into(),
-                );
+                return err(s.span, "a sequence needs at least one query that is not a missing event (`![…]`)".into());
             }
             key_counts(src, s.by.len(), s.stages.iter().chain(s.until.iter()))?;
         }
         QueryBody::Sample(s) => {
             if let Some(st) = s.stages.iter().find(|st| st.missing) {
-                return err(
-                    st.span,
-                    "missing events (`![…]`) are only allowed in sequences".into(),
-                );
+                return err(st.span, "missing events (`![…]`) are only allowed in sequences".into());
             }
             if let Some(st) = s.stages.iter().find(|st| st.runs != 1) {
                 return err(st.span, "`with runs` is only allowed in sequences".into());
@@ -94,48 +84,25 @@ fn expr(src: &str, e: &Expr) -> Result {
         }
         ExprKind::In { value, list, .. } => {
             expr(src, value)?;
-            match list
-                .iter()
-                .find(|x| !matches!(x.kind, ExprKind::Literal(_)))
-            {
-                Some(x) => err(
-                    x.span,
-                    "only literals are supported in `in` lists in the Elasticsearch dialect of EQL"
-                        .into(),
-                ),
+            match list.iter().find(|x| !matches!(x.kind, ExprKind::Literal(_))) {
+                Some(x) => {
+                    err(x.span, "only literals are supported in `in` lists in the Elasticsearch dialect of EQL".into())
+                }
                 None => Ok(()),
             }
         }
-        ExprKind::Match {
-            op,
-            value,
-            patterns,
-        } => {
+        ExprKind::Match { op, value, patterns } => {
             expr(src, value)?;
             if *op != MatchOp::Colon {
-                if let Some(p) = patterns
-                    .iter()
-                    .find(|p| !matches!(p.value, Literal::Str(_)))
-                {
+                if let Some(p) = patterns.iter().find(|p| !matches!(p.value, Literal::Str(_))) {
                     return err(p.span, format!("`{}` needs string patterns", op.symbol()));
                 }
             }
             Ok(())
         }
-        ExprKind::Call {
-            function,
-            insensitive,
-            args,
-            name_span,
-        } => {
+        ExprKind::Call { function, insensitive, args, name_span } => {
             if *insensitive && !function.has_insensitive_variant() {
-                return err(
-                    *name_span,
-                    format!(
-                        "`{}` has no case-insensitive (`~`) variant",
-                        function.name()
-                    ),
-                );
+                return err(*name_span, format!("`{}` has no case-insensitive (`~`) variant", function.name()));
             }
             let (min, max) = function.arity();
             if args.len() < min || max.is_some_and(|m| args.len() > m) {
@@ -146,14 +113,7 @@ fn expr(src: &str, e: &Expr) -> Result {
                     Some(m) => format!("{min} to {m} arguments"),
                     None => format!("at least {min} arguments"),
                 };
-                return err(
-                    e.span,
-                    format!(
-                        "`{}` takes {expected}, found {}",
-                        function.name(),
-                        args.len()
-                    ),
-                );
+                return err(e.span, format!("`{}` takes {expected}, found {}", function.name(), args.len()));
             }
             // Arguments that configure the function must be constants, as in Elasticsearch.
             let constant_from = match function {
@@ -164,10 +124,7 @@ fn expr(src: &str, e: &Expr) -> Result {
             };
             if let Some(i) = constant_from {
                 if let Some(a) = args.iter().skip(i).find(|a| !is_constant(a)) {
-                    return err(
-                        a.span,
-                        format!("this argument of `{}` must be a literal", function.name()),
-                    );
+                    return err(a.span, format!("this argument of `{}` must be a literal", function.name()));
                 }
             }
             args.iter().try_for_each(|x| expr(src, x))

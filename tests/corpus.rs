@@ -8,10 +8,7 @@ fn corpus_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else if std::env::var_os("CI").is_some() {
-        panic!(
-            "the detection-rules corpus is missing at {} (CI is set)",
-            dir.display()
-        );
+        panic!("the detection-rules corpus is missing at {} (CI is set)", dir.display());
     } else {
         eprintln!("skipping: no corpus at {}", dir.display());
         None
@@ -44,19 +41,11 @@ fn every_corpus_query_parses() {
             Err(d) => failed.push(d.rendered),
         }
     }
-    eprintln!(
-        "corpus: {} files, {parsed} parsed, {skipped} skipped, {} failed",
-        files.len(),
-        failed.len()
-    );
+    eprintln!("corpus: {} files, {parsed} parsed, {skipped} skipped, {} failed", files.len(), failed.len());
     for f in failed.iter().take(30) {
         eprintln!("{f}\n");
     }
     assert_eq!(files.len(), 1081);
-    assert!(
-        failed.is_empty(),
-        "{} corpus rules failed to parse",
-        failed.len()
-    );
+    assert!(failed.is_empty(), "{} corpus rules failed to parse", failed.len());
     assert_eq!(parsed, 1081);
 }

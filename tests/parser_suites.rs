@@ -4,9 +4,7 @@
 use std::path::PathBuf;
 
 fn suite(name: &str) -> Option<String> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/testdata/es-eql-parser")
-        .join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/es-eql-parser").join(name);
     match std::fs::read_to_string(&p) {
         Ok(s) => Some(s),
         Err(_) if std::env::var_os("CI").is_some() => {
@@ -66,29 +64,16 @@ fn supported_queries_parse() {
         // it; eqlite refuses it while parsing, with the same "not supported" message.
         if q.trim_start().starts_with("join") {
             let d = result.expect_err("join must be rejected");
-            assert!(
-                d.message.contains("`join` is not supported"),
-                "line {line}: {}",
-                d.message
-            );
+            assert!(d.message.contains("`join` is not supported"), "line {line}: {}", d.message);
             continue;
         }
         if let Err(d) = result {
             failures.push(format!("line {line}: {q}\n{}", d.rendered));
         }
     }
-    eprintln!(
-        "queries-supported.eql: {} of {} parse",
-        units.len() - failures.len(),
-        units.len()
-    );
+    eprintln!("queries-supported.eql: {} of {} parse", units.len() - failures.len(), units.len());
     assert!(units.len() > 200, "only {} queries read", units.len());
-    assert!(
-        failures.is_empty(),
-        "{} failed:\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n\n"));
 }
 
 #[test]
@@ -110,11 +95,7 @@ fn unsupported_queries_are_rejected_by_name() {
             }
         }
     }
-    eprintln!(
-        "queries-unsupported.eql: {} of {} rejected",
-        units.len() - accepted.len(),
-        units.len()
-    );
+    eprintln!("queries-unsupported.eql: {} of {} rejected", units.len() - accepted.len(), units.len());
     assert!(units.len() > 80, "only {} units read", units.len());
     assert!(accepted.is_empty(), "accepted:\n{}", accepted.join("\n"));
 }

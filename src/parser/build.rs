@@ -26,13 +26,7 @@ fn children<'i>(p: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     p.into_inner().filter(|c| {
         !matches!(
             c.as_rule(),
-            Rule::lparen
-                | Rule::rparen
-                | Rule::lbracket
-                | Rule::rbracket
-                | Rule::comma
-                | Rule::assign
-                | Rule::EOI
+            Rule::lparen | Rule::rparen | Rule::lbracket | Rule::rbracket | Rule::comma | Rule::assign | Rule::EOI
         )
     })
 }
@@ -53,10 +47,8 @@ impl<'s> Builder<'s> {
             Rule::sample => QueryBody::Sample(self.sample(body_pair)?),
             Rule::unsupported_join => {
                 let s = span(&body_pair);
-                return self.err(
-                    Span::new(s.start, s.start + 4),
-                    format!("`join` is not supported {ES}; use `sequence`"),
-                );
+                return self
+                    .err(Span::new(s.start, s.start + 4), format!("`join` is not supported {ES}; use `sequence`"));
             }
             r => unreachable!("grammar: query body {r:?}"),
         };
@@ -65,14 +57,8 @@ impl<'s> Builder<'s> {
             pipes.push(self.pipe(p)?);
         }
         // Trailing comments and whitespace are not part of the query proper.
-        let end = pipes
-            .last()
-            .map_or(body_span(&body).end, |p| pipe_span(p).end);
-        Ok(Query {
-            span: Span::new(body_span(&body).start.max(qspan.start), end),
-            body,
-            pipes,
-        })
+        let end = pipes.last().map_or(body_span(&body).end, |p| pipe_span(p).end);
+        Ok(Query { span: Span::new(body_span(&body).start.max(qspan.start), end), body, pipes })
     }
 
     fn pipe(&self, p: Pair<Rule>) -> Result<Pipe> {
@@ -80,24 +66,12 @@ impl<'s> Builder<'s> {
         let s = span(&inner);
         match inner.as_rule() {
             Rule::pipe_head | Rule::pipe_tail => {
-                let n_pair = inner
-                    .clone()
-                    .into_inner()
-                    .nth(1)
-                    .expect("grammar: pipe count");
+                let n_pair = inner.clone().into_inner().nth(1).expect("grammar: pipe count");
                 let n = self.positive_int(&n_pair, "the number of results")?;
-                Ok(if inner.as_rule() == Rule::pipe_head {
-                    Pipe::Head(n, s)
-                } else {
-                    Pipe::Tail(n, s)
-                })
+                Ok(if inner.as_rule() == Rule::pipe_head { Pipe::Head(n, s) } else { Pipe::Tail(n, s) })
             }
             _ => {
-                let name = inner
-                    .as_str()
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .next()
-                    .unwrap_or("");
+                let name = inner.as_str().split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("");
                 self.err(
                     Span::new(s.start, s.start + name.len()),
                     format!("the pipe `{name}` is not supported {ES}; only `head` and `tail` are"),
@@ -127,11 +101,7 @@ impl<'s> Builder<'s> {
         };
         it.next(); // where
         let condition = self.expr(it.next().expect("grammar: condition"), 0)?;
-        Ok(EventQuery {
-            category,
-            condition,
-            span: s,
-        })
+        Ok(EventQuery { category, condition, span: s })
     }
 
     fn join_keys(&self, p: Pair<Rule>) -> Result<Vec<Field>> {
@@ -141,12 +111,8 @@ impl<'s> Builder<'s> {
             match e.kind {
                 ExprKind::Field(f) => keys.push(f),
                 _ => {
-                    return self.err(
-                        e.span,
-                        format!(
-                            "join keys must be field names; expressions are not supported {ES}"
-                        ),
-                    )
+                    return self
+                        .err(e.span, format!("join keys must be field names; expressions are not supported {ES}"))
                 }
             }
         }
@@ -158,10 +124,7 @@ impl<'s> Builder<'s> {
         let mut stage = Stage {
             query: EventQuery {
                 category: Category::Any(s),
-                condition: Expr {
-                    kind: ExprKind::Literal(Literal::Bool(true)),
-                    span: s,
-                },
+                condition: Expr { kind: ExprKind::Literal(Literal::Bool(true)), span: s },
                 span: s,
             },
             by: vec![],
@@ -175,24 +138,16 @@ impl<'s> Builder<'s> {
                 Rule::event_query => stage.query = self.event_query(c)?,
                 Rule::join_by => stage.by = self.join_keys(c)?,
                 Rule::stage_runs => {
-                    let n = c
-                        .clone()
-                        .into_inner()
-                        .find(|x| x.as_rule() == Rule::integer)
-                        .expect("grammar: runs");
+                    let n = c.clone().into_inner().find(|x| x.as_rule() == Rule::integer).expect("grammar: runs");
                     match n.as_str().parse::<u32>() {
                         Ok(r @ 1..=100) => stage.runs = r,
                         _ => {
-                            return self.err(
-                                span(&n),
-                                format!("`runs` must be between 1 and 100, found {}", n.as_str()),
-                            )
+                            return self
+                                .err(span(&n), format!("`runs` must be between 1 and 100, found {}", n.as_str()))
                         }
                     }
                 }
-                Rule::unsupported_fork => {
-                    return self.err(span(&c), format!("`fork` is not supported {ES}"))
-                }
+                Rule::unsupported_fork => return self.err(span(&c), format!("`fork` is not supported {ES}")),
                 _ => {}
             }
         }
@@ -201,19 +156,12 @@ impl<'s> Builder<'s> {
 
     fn sequence(&self, p: Pair<Rule>) -> Result<Sequence> {
         let s = span(&p);
-        let mut seq = Sequence {
-            by: vec![],
-            maxspan: None,
-            stages: vec![],
-            until: None,
-            span: s,
-        };
+        let mut seq = Sequence { by: vec![], maxspan: None, stages: vec![], until: None, span: s };
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::join_by => seq.by = self.join_keys(c)?,
                 Rule::sequence_with => {
-                    seq.maxspan =
-                        Some(self.duration(c.into_inner().last().expect("grammar: time"))?)
+                    seq.maxspan = Some(self.duration(c.into_inner().last().expect("grammar: time"))?)
                 }
                 Rule::stage => seq.stages.push(self.stage(c)?),
                 Rule::until => {
@@ -221,10 +169,7 @@ impl<'s> Builder<'s> {
                     let mut st = Stage {
                         query: EventQuery {
                             category: Category::Any(us),
-                            condition: Expr {
-                                kind: ExprKind::Literal(Literal::Bool(true)),
-                                span: us,
-                            },
+                            condition: Expr { kind: ExprKind::Literal(Literal::Bool(true)), span: us },
                             span: us,
                         },
                         by: vec![],
@@ -249,11 +194,7 @@ impl<'s> Builder<'s> {
 
     fn sample(&self, p: Pair<Rule>) -> Result<Sample> {
         let s = span(&p);
-        let mut sample = Sample {
-            by: vec![],
-            stages: vec![],
-            span: s,
-        };
+        let mut sample = Sample { by: vec![], stages: vec![], span: s };
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::join_by => sample.by = self.join_keys(c)?,
@@ -281,11 +222,7 @@ impl<'s> Builder<'s> {
         let Some(unit) = unit else {
             return self.err(
                 s,
-                format!(
-                    "`{}` has no time unit; write e.g. `{}s` (units: ms, s, m, h, d)",
-                    num.as_str(),
-                    num.as_str()
-                ),
+                format!("`{}` has no time unit; write e.g. `{}s` (units: ms, s, m, h, d)", num.as_str(), num.as_str()),
             );
         };
         let factor: u64 = match unit.as_str() {
@@ -294,19 +231,9 @@ impl<'s> Builder<'s> {
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            u => {
-                return self.err(
-                    span(&unit),
-                    format!("unknown time unit `{u}`; the units are ms, s, m, h and d"),
-                )
-            }
+            u => return self.err(span(&unit), format!("unknown time unit `{u}`; the units are ms, s, m, h and d")),
         };
-        match num
-            .as_str()
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_mul(factor))
-        {
+        match num.as_str().parse::<u64>().ok().and_then(|n| n.checked_mul(factor)) {
             Some(millis) => Ok(Duration { millis, span: s }),
             None => self.err(s, "time span is too large"),
         }
@@ -318,13 +245,7 @@ impl<'s> Builder<'s> {
 
     fn deeper(&self, depth: usize, s: Span) -> Result<usize> {
         if depth >= self.limits.max_depth {
-            return self.err(
-                s,
-                format!(
-                    "the expression nests more than {} levels deep",
-                    self.limits.max_depth
-                ),
-            );
+            return self.err(s, format!("the expression nests more than {} levels deep", self.limits.max_depth));
         }
         Ok(depth + 1)
     }
@@ -332,16 +253,12 @@ impl<'s> Builder<'s> {
     pub fn expr(&self, p: Pair<Rule>, depth: usize) -> Result<Expr> {
         let s = span(&p);
         match p.as_rule() {
-            Rule::expr | Rule::join_key => {
-                self.expr(p.into_inner().next().expect("grammar: expr"), depth)
-            }
+            Rule::expr | Rule::join_key => self.expr(p.into_inner().next().expect("grammar: expr"), depth),
             Rule::or_expr | Rule::and_expr => {
                 let is_or = p.as_rule() == Rule::or_expr;
                 let mut ops = Vec::new();
-                let inner: Vec<_> = p
-                    .into_inner()
-                    .filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and))
-                    .collect();
+                let inner: Vec<_> =
+                    p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and)).collect();
                 let d = if inner.len() > 1 { depth + 1 } else { depth };
                 for c in inner {
                     ops.push(self.expr(c, d)?);
@@ -351,22 +268,9 @@ impl<'s> Builder<'s> {
                 }
                 self.deeper(depth, s)?;
                 if ops.len() > self.limits.max_list {
-                    return self.err(
-                        s,
-                        format!(
-                            "more than {} operands in one `and`/`or` chain",
-                            self.limits.max_list
-                        ),
-                    );
+                    return self.err(s, format!("more than {} operands in one `and`/`or` chain", self.limits.max_list));
                 }
-                Ok(Expr {
-                    kind: if is_or {
-                        ExprKind::Or(ops)
-                    } else {
-                        ExprKind::And(ops)
-                    },
-                    span: s,
-                })
+                Ok(Expr { kind: if is_or { ExprKind::Or(ops) } else { ExprKind::And(ops) }, span: s })
             }
             Rule::not_expr => {
                 let mut nots: Vec<Span> = Vec::new();
@@ -384,10 +288,7 @@ impl<'s> Builder<'s> {
                 }
                 let mut e = self.expr(inner.expect("grammar: not operand"), d)?;
                 for n in nots.into_iter().rev() {
-                    e = Expr {
-                        span: n.to(e.span),
-                        kind: ExprKind::Not(Box::new(e)),
-                    };
+                    e = Expr { span: n.to(e.span), kind: ExprKind::Not(Box::new(e)) };
                 }
                 Ok(e)
             }
@@ -406,10 +307,7 @@ impl<'s> Builder<'s> {
                         "/" => ArithOp::Div,
                         _ => ArithOp::Mod,
                     };
-                    acc = Expr {
-                        span: acc.span.to(rhs.span),
-                        kind: ExprKind::Arith(op, Box::new(acc), Box::new(rhs)),
-                    };
+                    acc = Expr { span: acc.span.to(rhs.span), kind: ExprKind::Arith(op, Box::new(acc), Box::new(rhs)) };
                 }
                 Ok(acc)
             }
@@ -425,9 +323,7 @@ impl<'s> Builder<'s> {
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::sign => signs.push(c),
-                Rule::lparen | Rule::rparen => {
-                    parens = Some(parens.map_or(span(&c), |o| o.to(span(&c))))
-                }
+                Rule::lparen | Rule::rparen => parens = Some(parens.map_or(span(&c), |o| o.to(span(&c)))),
                 _ => rest.push(c),
             }
         }
@@ -445,26 +341,13 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn signed(
-        &self,
-        signs: Vec<Pair<Rule>>,
-        prim: Pair<Rule>,
-        parens: Option<Span>,
-        depth: usize,
-    ) -> Result<Expr> {
+    fn signed(&self, signs: Vec<Pair<Rule>>, prim: Pair<Rule>, parens: Option<Span>, depth: usize) -> Result<Expr> {
         let negative = signs.iter().filter(|s| s.as_str() == "-").count() % 2 == 1;
         // A negative number literal is a literal (so that `-9223372036854775808` and `in (-1)` work).
         if prim.as_rule() == Rule::number && !signs.is_empty() {
             let s = span(&signs[0]).to(span(&prim));
-            let text = if negative {
-                format!("-{}", prim.as_str())
-            } else {
-                prim.as_str().to_string()
-            };
-            return Ok(Expr {
-                kind: ExprKind::Literal(self.number(&text, s)?),
-                span: s,
-            });
+            let text = if negative { format!("-{}", prim.as_str()) } else { prim.as_str().to_string() };
+            return Ok(Expr { kind: ExprKind::Literal(self.number(&text, s)?), span: s });
         }
         let d = depth + signs.len();
         if d > depth {
@@ -477,10 +360,7 @@ impl<'s> Builder<'s> {
         }
         for sg in signs.iter().rev() {
             if sg.as_str() == "-" {
-                e = Expr {
-                    span: span(sg).to(e.span),
-                    kind: ExprKind::Neg(Box::new(e)),
-                };
+                e = Expr { span: span(sg).to(e.span), kind: ExprKind::Neg(Box::new(e)) };
             } else {
                 e.span = span(sg).to(e.span);
             }
@@ -490,22 +370,14 @@ impl<'s> Builder<'s> {
 
     fn primary(&self, p: Pair<Rule>, depth: usize) -> Result<Expr> {
         let s = span(&p);
-        let lit = |l| {
-            Ok(Expr {
-                kind: ExprKind::Literal(l),
-                span: s,
-            })
-        };
+        let lit = |l| Ok(Expr { kind: ExprKind::Literal(l), span: s });
         match p.as_rule() {
             Rule::kw_null => lit(Literal::Null),
             Rule::kw_true => lit(Literal::Bool(true)),
             Rule::kw_false => lit(Literal::Bool(false)),
             Rule::number => lit(self.number(p.as_str(), s)?),
             Rule::string => lit(Literal::Str(self.string(p)?)),
-            Rule::field => Ok(Expr {
-                kind: ExprKind::Field(self.field(p)?),
-                span: s,
-            }),
+            Rule::field => Ok(Expr { kind: ExprKind::Field(self.field(p)?), span: s }),
             Rule::function_call => self.call(p, depth),
             Rule::expr => self.expr(p, depth),
             Rule::unsupported_string => {
@@ -548,14 +420,9 @@ impl<'s> Builder<'s> {
                     "<=" => CompareOp::Le,
                     ">" => CompareOp::Gt,
                     ">=" => CompareOp::Ge,
-                    _ => {
-                        return self.err(span(&sym), format!("`=` is not supported {ES}; use `==`"))
-                    }
+                    _ => return self.err(span(&sym), format!("`=` is not supported {ES}; use `==`")),
                 };
-                Ok(Expr {
-                    kind: ExprKind::Compare(op, Box::new(lhs), Box::new(rhs)),
-                    span: s,
-                })
+                Ok(Expr { kind: ExprKind::Compare(op, Box::new(lhs), Box::new(rhs)), span: s })
             }
             r => unreachable!("grammar: predicate {r:?}"),
         }
@@ -580,22 +447,10 @@ impl<'s> Builder<'s> {
                 if list.len() > self.limits.max_list {
                     return self.err(
                         s,
-                        format!(
-                            "the `in` list has {} values; the limit is {}",
-                            list.len(),
-                            self.limits.max_list
-                        ),
+                        format!("the `in` list has {} values; the limit is {}", list.len(), self.limits.max_list),
                     );
                 }
-                Ok(Expr {
-                    kind: ExprKind::In {
-                        value: Box::new(lhs),
-                        list,
-                        negated,
-                        insensitive,
-                    },
-                    span: s,
-                })
+                Ok(Expr { kind: ExprKind::In { value: Box::new(lhs), list, negated, insensitive }, span: s })
             }
             Rule::pattern_match => {
                 let mut c = children(op);
@@ -612,7 +467,13 @@ impl<'s> Builder<'s> {
                     let ps = span(&pat);
                     let value = match pat.as_rule() {
                         Rule::unsupported_pattern => {
-                            return self.err(ps, format!("expected a string literal or a parenthesised list of strings after `{}`", mop.symbol()));
+                            return self.err(
+                                ps,
+                                format!(
+                                    "expected a string literal or a parenthesised list of strings after `{}`",
+                                    mop.symbol()
+                                ),
+                            );
                         }
                         Rule::string => Literal::Str(self.string(pat)?),
                         Rule::number => self.number(pat.as_str(), ps)?,
@@ -632,14 +493,7 @@ impl<'s> Builder<'s> {
                         ),
                     );
                 }
-                Ok(Expr {
-                    kind: ExprKind::Match {
-                        op: mop,
-                        value: Box::new(lhs),
-                        patterns,
-                    },
-                    span: s,
-                })
+                Ok(Expr { kind: ExprKind::Match { op: mop, value: Box::new(lhs), patterns }, span: s })
             }
             r => unreachable!("grammar: predicate {r:?}"),
         }
@@ -664,20 +518,9 @@ impl<'s> Builder<'s> {
             return self.err(name_span, unknown_function(name.as_str()));
         };
         if args.len() > self.limits.max_list {
-            return self.err(
-                s,
-                format!("more than {} function arguments", self.limits.max_list),
-            );
+            return self.err(s, format!("more than {} function arguments", self.limits.max_list));
         }
-        Ok(Expr {
-            kind: ExprKind::Call {
-                function,
-                insensitive,
-                args,
-                name_span,
-            },
-            span: s,
-        })
+        Ok(Expr { kind: ExprKind::Call { function, insensitive, args, name_span }, span: s })
     }
 
     fn field(&self, p: Pair<Rule>) -> Result<Field> {
@@ -707,11 +550,7 @@ impl<'s> Builder<'s> {
                 _ => {}
             }
         }
-        Ok(Field {
-            path,
-            optional,
-            span: s,
-        })
+        Ok(Field { path, optional, span: s })
     }
 
     fn number(&self, text: &str, s: Span) -> Result<Literal> {
@@ -733,11 +572,7 @@ impl<'s> Builder<'s> {
     }
 
     pub fn string(&self, p: Pair<Rule>) -> Result<String> {
-        let inner = if p.as_rule() == Rule::string {
-            p.into_inner().next().expect("grammar: string")
-        } else {
-            p
-        };
+        let inner = if p.as_rule() == Rule::string { p.into_inner().next().expect("grammar: string") } else { p };
         let content = inner.into_inner().next().expect("grammar: string content");
         if content.as_rule() == Rule::raw_content {
             return Ok(content.as_str().to_string());
@@ -765,7 +600,10 @@ impl<'s> Builder<'s> {
                     let hex = rest.get(1..close).unwrap_or("");
                     let esc = Span::new(base + i, base + i + 2 + close + 1);
                     if !rest.starts_with('{') || !(2..=8).contains(&hex.len()) {
-                        return self.err(Span::new(base + i, base + i + 2), "a `\\u` escape needs 2 to 8 hex digits in braces, e.g. `\\u{200f}`");
+                        return self.err(
+                            Span::new(base + i, base + i + 2),
+                            "a `\\u` escape needs 2 to 8 hex digits in braces, e.g. `\\u{200f}`",
+                        );
                     }
                     match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
                         Some(ch) => out.push(ch),
@@ -806,15 +644,7 @@ fn pipe_span(p: &Pipe) -> Span {
 }
 
 fn unknown_function(name: &str) -> String {
-    const ENDGAME: &[&str] = &[
-        "arrayContains",
-        "arraySearch",
-        "arrayCount",
-        "match",
-        "matchLite",
-        "wildcard",
-        "safe",
-    ];
+    const ENDGAME: &[&str] = &["arrayContains", "arraySearch", "arrayCount", "match", "matchLite", "wildcard", "safe"];
     if let Some(f) = ENDGAME.iter().find(|f| f.eq_ignore_ascii_case(name)) {
         let alt = match *f {
             "wildcard" | "match" | "matchLite" => "; use `:`, `like` or `regex`",
@@ -823,8 +653,5 @@ fn unknown_function(name: &str) -> String {
         return format!("`{f}` is an Endgame EQL function, not supported {ES}{alt}");
     }
     let names: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
-    format!(
-        "unknown function `{name}`; the functions are {}",
-        names.join(", ")
-    )
+    format!("unknown function `{name}`; the functions are {}", names.join(", "))
 }

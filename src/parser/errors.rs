@@ -5,10 +5,8 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use pest::error::{ErrorVariant, InputLocation};
 
-const OPERATORS: &[&str] = &[
-    "==", "!=", "<", "<=", ">", ">=", ":", "like", "like~", "regex", "regex~", "in", "in~",
-    "not in", "not in~",
-];
+const OPERATORS: &[&str] =
+    &["==", "!=", "<", "<=", ">", ">=", ":", "like", "like~", "regex", "regex~", "in", "in~", "not in", "not in~"];
 
 pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let pos = match e.location {
@@ -17,24 +15,18 @@ pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     };
     let positives = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
-        ErrorVariant::CustomError { message } => {
-            return Diagnostic::new(src, Span::new(pos, pos), message.clone())
-        }
+        ErrorVariant::CustomError { message } => return Diagnostic::new(src, Span::new(pos, pos), message.clone()),
     };
     let rest = &src[pos..];
     let token = next_token(rest);
     let span = Span::new(pos, pos + token.len());
 
     let expects = |r: Rule| positives.contains(&r);
-    let wants_operator =
-        expects(Rule::compare_op) || expects(Rule::match_op) || expects(Rule::in_op);
+    let wants_operator = expects(Rule::compare_op) || expects(Rule::match_op) || expects(Rule::in_op);
 
     // Operators from other languages are a common slip.
     if wants_operator {
-        let op: String = rest
-            .chars()
-            .take_while(|c| "=!<>~&|^:".contains(*c))
-            .collect();
+        let op: String = rest.chars().take_while(|c| "=!<>~&|^:".contains(*c)).collect();
         if !op.is_empty() {
             let hint = match op.as_str() {
                 "&&" | "&" => " (use `and`)".to_string(),
@@ -47,31 +39,17 @@ pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
             return Diagnostic::new(
                 src,
                 Span::new(pos, pos + op.len()),
-                format!(
-                    "unknown operator `{op}`{hint}; the operators are {}",
-                    OPERATORS.join(" ")
-                ),
+                format!("unknown operator `{op}`{hint}; the operators are {}", OPERATORS.join(" ")),
             );
         }
     }
     if positives == [Rule::kw_where] {
-        let what = if token.is_empty() {
-            "the end of the query".to_string()
-        } else {
-            format!("`{token}`")
-        };
-        return Diagnostic::new(
-            src,
-            span,
-            format!("expected `where` after the event category, found {what}"),
-        );
+        let what = if token.is_empty() { "the end of the query".to_string() } else { format!("`{token}`") };
+        return Diagnostic::new(src, span, format!("expected `where` after the event category, found {what}"));
     }
     if expects(Rule::string) && expects(Rule::lparen) && !expects(Rule::expr) {
         let before = src[..pos].trim_end();
-        let op = ["like~", "like", "regex~", "regex", ":"]
-            .into_iter()
-            .find(|op| before.ends_with(op))
-            .unwrap_or(":");
+        let op = ["like~", "like", "regex~", "regex", ":"].into_iter().find(|op| before.ends_with(op)).unwrap_or(":");
         return Diagnostic::new(
             src,
             span,
@@ -86,19 +64,11 @@ pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
             wanted.push(d);
         }
     }
-    let found = if token.is_empty() {
-        "the end of the query".to_string()
-    } else {
-        format!("`{token}`")
-    };
+    let found = if token.is_empty() { "the end of the query".to_string() } else { format!("`{token}`") };
     let msg = match wanted.len() {
         0 => format!("unexpected {found}"),
         1 => format!("expected {}, found {found}", wanted[0]),
-        n => format!(
-            "expected {} or {}, found {found}",
-            wanted[..n - 1].join(", "),
-            wanted[n - 1]
-        ),
+        n => format!("expected {} or {}, found {found}", wanted[..n - 1].join(", "), wanted[n - 1]),
     };
     Diagnostic::new(src, span, msg)
 }
@@ -153,16 +123,13 @@ fn describe(r: Rule) -> &'static str {
         rparen => "`)`",
         comma => "`,`",
         assign => "`=`",
-        expr | or_expr | and_expr | not_expr | predicate | sum | product | unary | field
-        | function_call | number | kw_true | kw_false | kw_null => {
-            "a value (a field, literal or function call)"
-        }
+        expr | or_expr | and_expr | not_expr | predicate | sum | product | unary | field | function_call | number
+        | kw_true | kw_false | kw_null => "a value (a field, literal or function call)",
         string => "a string",
         integer => "an integer",
         time_value | time_number => "a time span such as `30s`",
         time_unit => "a time unit (ms, s, m, h or d)",
-        compare_op | in_op | match_op | comparison | membership | pattern_match | add_op
-        | mul_op => "an operator",
+        compare_op | in_op | match_op | comparison | membership | pattern_match | add_op | mul_op => "an operator",
         insensitive => "`~`",
         _ => "",
     }

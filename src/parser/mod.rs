@@ -24,11 +24,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_query_bytes: 1 << 20,
-            max_depth: 64,
-            max_list: 65_536,
-        }
+        Limits { max_query_bytes: 1 << 20, max_depth: 64, max_list: 65_536 }
     }
 }
 
@@ -42,22 +38,13 @@ pub fn parse_query_with(src: &str, limits: &Limits) -> Result<Query, Diagnostic>
         return Err(Diagnostic::new(
             src,
             Span::new(limits.max_query_bytes, src.len()),
-            format!(
-                "the query is {} bytes long; the limit is {}",
-                src.len(),
-                limits.max_query_bytes
-            ),
+            format!("the query is {} bytes long; the limit is {}", src.len(), limits.max_query_bytes),
         ));
     }
     if src.trim().is_empty() {
-        return Err(Diagnostic::new(
-            src,
-            Span::new(0, src.len()),
-            "the query is empty",
-        ));
+        return Err(Diagnostic::new(src, Span::new(0, src.len()), "the query is empty"));
     }
     prescan::prescan(src, limits)?;
-    let pairs = grammar::EqlParser::parse(grammar::Rule::query, src)
-        .map_err(|e| errors::from_pest(src, e))?;
+    let pairs = grammar::EqlParser::parse(grammar::Rule::query, src).map_err(|e| errors::from_pest(src, e))?;
     build::Builder { src, limits }.query(pairs)
 }

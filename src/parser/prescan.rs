@@ -8,15 +8,8 @@ use crate::span::Span;
 
 pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
     let b = src.as_bytes();
-    let err = |start: usize, end: usize, msg: String| {
-        Err(Diagnostic::new(src, Span::new(start, end), msg))
-    };
-    let line_end = |from: usize| {
-        b[from..]
-            .iter()
-            .position(|&c| c == b'\n' || c == b'\r')
-            .map_or(b.len(), |p| from + p)
-    };
+    let err = |start: usize, end: usize, msg: String| Err(Diagnostic::new(src, Span::new(start, end), msg));
+    let line_end = |from: usize| b[from..].iter().position(|&c| c == b'\n' || c == b'\r').map_or(b.len(), |p| from + p);
     let mut open: Vec<(u8, usize)> = Vec::new();
     let mut i = 0;
     while i < b.len() {
@@ -32,7 +25,13 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
                         }
                         i = close + 3;
                     }
-                    None => return err(i, end, "unterminated raw string: `\"\"\"` strings end with `\"\"\"` on the same line".into()),
+                    None => {
+                        return err(
+                            i,
+                            end,
+                            "unterminated raw string: `\"\"\"` strings end with `\"\"\"` on the same line".into(),
+                        )
+                    }
                 }
             }
             b'"' => {
@@ -43,8 +42,7 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
                             return err(
                                 i,
                                 j,
-                                "unterminated string: a `\"` is missing before the end of the line"
-                                    .into(),
+                                "unterminated string: a `\"` is missing before the end of the line".into(),
                             );
                         }
                         Some(b'\\') => j += 2,
@@ -65,11 +63,7 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
                 loop {
                     match b.get(j) {
                         None => {
-                            return err(
-                                i,
-                                b.len(),
-                                "unterminated backquoted field name: a closing ` is missing".into(),
-                            )
+                            return err(i, b.len(), "unterminated backquoted field name: a closing ` is missing".into())
                         }
                         Some(b'`') if b.get(j + 1) == Some(&b'`') => j += 2,
                         Some(b'`') => break,
@@ -85,21 +79,14 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
                 let mut depth = 0usize;
                 loop {
                     if i >= b.len() {
-                        return err(
-                            start,
-                            start + 2,
-                            "unterminated comment: `/*` has no matching `*/`".into(),
-                        );
+                        return err(start, start + 2, "unterminated comment: `/*` has no matching `*/`".into());
                     } else if b[i..].starts_with(b"/*") {
                         depth += 1;
                         if depth > limits.max_depth {
                             return err(
                                 i,
                                 i + 2,
-                                format!(
-                                    "comments nested more than {} levels deep",
-                                    limits.max_depth
-                                ),
+                                format!("comments nested more than {} levels deep", limits.max_depth),
                             );
                         }
                         i += 2;
@@ -120,10 +107,7 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
                     return err(
                         i,
                         i + 1,
-                        format!(
-                            "the query nests brackets more than {} levels deep",
-                            limits.max_depth
-                        ),
+                        format!("the query nests brackets more than {} levels deep", limits.max_depth),
                     );
                 }
                 i += 1;
@@ -148,10 +132,7 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
                         return err(
                             i,
                             i + 1,
-                            format!(
-                                "unbalanced `{}`: there is no `{}` to close",
-                                c as char, want as char
-                            ),
+                            format!("unbalanced `{}`: there is no `{}` to close", c as char, want as char),
                         )
                     }
                 }
@@ -162,14 +143,7 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
     }
     if let Some((o, at)) = open.pop() {
         let close = if o == b'(' { ')' } else { ']' };
-        return err(
-            at,
-            at + 1,
-            format!(
-                "unbalanced `{}`: it is never closed by a `{close}`",
-                o as char
-            ),
-        );
+        return err(at, at + 1, format!("unbalanced `{}`: it is never closed by a `{close}`", o as char));
     }
     Ok(())
 }

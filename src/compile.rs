@@ -1,0 +1,233 @@
+//! AST → matcher. Compiling does, once per rule, everything that does not depend on the event:
+//! field paths become ids in the rule set's shared [`Fields`] table, `in` lists become hash sets
+//! (lowercased for `in~`), wildcard lists become [`WildcardSet`]s, regexes are compiled, and CIDR
+//! blocks are parsed. Each node keeps its source span for explanations.
+
+use crate::ast::{self, CompareOp, ExprKind, Function, Literal, MatchOp};
+use crate::diagnostic::Diagnostic;
+use crate::event::{FieldId, Fields};
+use crate::functions::Cidr;
+use crate::span::Span;
+use crate::value::Value;
+use crate::wildcard::{fold, fold_into, WildcardSet};
+use regex_automata::meta::Regex;
+use std::collections::HashSet;
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    Const(Value<'static>),
+    Field(FieldId),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Compare(CompareOp, Box<Node>, Box<Node>),
+    /// `x == null` (`negated`: `x != null`): presence tests, never null themselves.
+    IsNull(Box<Node>, bool),
+    In(Box<Node>, LiteralSet, bool),
+    Match(Box<Node>, Patterns),
+    Arith(ast::ArithOp, Box<Node>, Box<Node>),
+    Neg(Box<Node>),
+    Call { function: Function, insensitive: bool, args: Vec<Node>, cidrs: Vec<Cidr> },
+}
+
+/// The right-hand side of `:`, `like`, `regex` and their `~` forms.
+#[derive(Clone, Debug)]
+pub struct Patterns {
+    pub op: MatchOp,
+    pub strings: StringPatterns,
+    /// Non-string constants of `:` (`pid : 4`), compared for equality.
+    pub others: LiteralSet,
+    /// The patterns as written, for explanations.
+    pub source: Vec<Value<'static>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum StringPatterns {
+    Wildcards(WildcardSet),
+    /// (index in `source`, regex)
+    Regexes(Vec<(usize, Regex)>),
+}
+
+/// The literals of an `in` list.
+#[derive(Clone, Debug, Default)]
+pub struct LiteralSet {
+    pub insensitive: bool,
+    strings: HashSet<String>,
+    numbers: Vec<f64>,
+    bools: Vec<bool>,
+    pub source: Vec<Value<'static>>,
+}
+
+impl LiteralSet {
+    pub fn new(values: Vec<Value<'static>>, insensitive: bool) -> LiteralSet {
+        let mut s = LiteralSet { insensitive, ..LiteralSet::default() };
+        for v in &values {
+            match v {
+                Value::Str(x) => {
+                    s.strings.insert(if insensitive { fold(x) } else { x.to_string() });
+                }
+                Value::Bool(b) => s.bools.push(*b),
+                v => {
+                    if let Some(f) = v.as_f64() {
+                        s.numbers.push(f)
+                    }
+                }
+            }
+        }
+        s.source = values;
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty() && self.numbers.is_empty() && self.bools.is_empty()
+    }
+
+    /// Membership of one value; `None` when the value is null or of a type the list lacks.
+    pub fn contains(&self, v: &Value, scratch: &mut String) -> Option<bool> {
+        match v {
+            Value::Null => None,
+            Value::Str(s) if !self.strings.is_empty() => {
+                let key = if self.insensitive { fold_into(s, scratch) } else { s };
+                Some(self.strings.contains(key))
+            }
+            Value::Bool(b) if !self.bools.is_empty() => Some(self.bools.contains(b)),
+            Value::Int(_) | Value::Float(_) if !self.numbers.is_empty() => {
+                let x = v.as_f64()?;
+                Some(self.numbers.contains(&x))
+            }
+            _ => None,
+        }
+    }
+
+    /// The list entry equal to `v`, for explanations.
+    pub fn position(&self, v: &Value) -> Option<usize> {
+        self.source.iter().position(|s| match (s, v) {
+            (Value::Str(a), Value::Str(b)) if self.insensitive => fold(a) == fold(b),
+            _ => s.equals(v) == Some(true),
+        })
+    }
+}
+
+/// A compiled `category where condition`.
+#[derive(Clone, Debug)]
+pub struct EventMatcher {
+    /// `None` for `any`.
+    pub category: Option<String>,
+    pub category_span: Span,
+    pub condition: Node,
+    pub span: Span,
+}
+
+pub struct Compiler<'a> {
+    pub src: &'a str,
+    pub fields: &'a mut Fields,
+}
+
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+impl Compiler<'_> {
+    fn err<T>(&self, span: Span, msg: impl Into<String>) -> Result<T> {
+        Err(Diagnostic::new(self.src, span, msg))
+    }
+
+    pub fn event_query(&mut self, q: &ast::EventQuery) -> Result<EventMatcher> {
+        let (category, category_span) = match &q.category {
+            ast::Category::Any(s) => (None, *s),
+            ast::Category::Named(c, s) => (Some(c.clone()), *s),
+        };
+        Ok(EventMatcher { category, category_span, condition: self.expr(&q.condition)?, span: q.span })
+    }
+
+    pub fn field(&mut self, f: &ast::Field) -> FieldId {
+        self.fields.intern(&f.path)
+    }
+
+    pub fn expr(&mut self, e: &ast::Expr) -> Result<Node> {
+        let kind = match &e.kind {
+            ExprKind::Literal(l) => NodeKind::Const(l.into()),
+            ExprKind::Field(f) => NodeKind::Field(self.field(f)),
+            ExprKind::And(v) => NodeKind::And(v.iter().map(|x| self.expr(x)).collect::<Result<_>>()?),
+            ExprKind::Or(v) => NodeKind::Or(v.iter().map(|x| self.expr(x)).collect::<Result<_>>()?),
+            ExprKind::Not(x) => NodeKind::Not(Box::new(self.expr(x)?)),
+            ExprKind::Neg(x) => NodeKind::Neg(Box::new(self.expr(x)?)),
+            ExprKind::Arith(op, a, b) => NodeKind::Arith(*op, Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+            ExprKind::Compare(op, a, b) => {
+                let is_null = |x: &ast::Expr| matches!(x.kind, ExprKind::Literal(Literal::Null));
+                match op {
+                    CompareOp::Eq | CompareOp::Ne if is_null(b) || is_null(a) => {
+                        let operand = if is_null(b) { a } else { b };
+                        NodeKind::IsNull(Box::new(self.expr(operand)?), *op == CompareOp::Ne)
+                    }
+                    _ => NodeKind::Compare(*op, Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+                }
+            }
+            ExprKind::In { value, list, negated, insensitive } => {
+                let values = list
+                    .iter()
+                    .map(|x| match &x.kind {
+                        ExprKind::Literal(l) => Ok(Value::from(l)),
+                        _ => self.err(x.span, "only literals are supported in `in` lists"),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                NodeKind::In(Box::new(self.expr(value)?), LiteralSet::new(values, *insensitive), *negated)
+            }
+            ExprKind::Match { op, value, patterns } => {
+                NodeKind::Match(Box::new(self.expr(value)?), self.patterns(*op, patterns)?)
+            }
+            ExprKind::Call { function, insensitive, args, .. } => {
+                let mut cidrs = Vec::new();
+                if *function == Function::CidrMatch {
+                    for a in &args[1..] {
+                        match &a.kind {
+                            ExprKind::Literal(Literal::Str(s)) => match Cidr::parse(s) {
+                                Ok(c) => cidrs.push(c),
+                                Err(m) => return self.err(a.span, m),
+                            },
+                            _ => return self.err(a.span, "`cidrMatch` needs string literals for its address blocks"),
+                        }
+                    }
+                }
+                let args = args.iter().map(|x| self.expr(x)).collect::<Result<_>>()?;
+                NodeKind::Call { function: *function, insensitive: *insensitive, args, cidrs }
+            }
+        };
+        Ok(Node { kind, span: e.span })
+    }
+
+    fn patterns(&mut self, op: MatchOp, pats: &[ast::Lit]) -> Result<Patterns> {
+        let source: Vec<Value<'static>> = pats.iter().map(|p| Value::from(&p.value)).collect();
+        let others = LiteralSet::new(source.iter().filter(|v| !matches!(v, Value::Str(_))).cloned().collect(), false);
+        let strs: Vec<(usize, &str, Span)> = pats
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match &p.value {
+                Literal::Str(s) => Some((i, s.as_str(), p.span)),
+                _ => None,
+            })
+            .collect();
+        let strings = match op {
+            MatchOp::Regex { insensitive } => StringPatterns::Regexes(
+                strs.iter()
+                    .map(|(i, s, span)| match crate::lucene::compile(s, insensitive) {
+                        Ok(r) => Ok((*i, r)),
+                        Err(m) => self.err(*span, format!("invalid regular expression: {m}")),
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            MatchOp::Colon | MatchOp::Like { .. } => {
+                let insensitive = !matches!(op, MatchOp::Like { insensitive: false });
+                match WildcardSet::new(strs.iter().map(|(i, s, _)| (*i, *s)), insensitive) {
+                    Ok(w) => StringPatterns::Wildcards(w),
+                    Err(m) => return self.err(pats.first().map_or(Span::default(), |p| p.span), m),
+                }
+            }
+        };
+        Ok(Patterns { op, strings, others, source })
+    }
+}

@@ -1,0 +1,250 @@
+//! Evaluating a compiled condition against one event, with Elasticsearch's semantics:
+//! three-valued logic (a `null` condition does not match), and multi-valued fields where a
+//! positive test holds if any value (any combination of values, through functions) satisfies it,
+//! while `!=`, `not in` and `not` negate that whole test.
+//!
+//! Predicates report which value and which pattern decided them (an [`Outcome`]); the fast path
+//! ignores that, and [`crate::explain`] uses the very same functions, so both always agree.
+
+use crate::compile::{EventMatcher, Node, NodeKind, Patterns, StringPatterns};
+use crate::ast::{ArithOp, CompareOp, Function};
+use crate::event::{Event, FieldId};
+use crate::functions;
+use crate::value::Value;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// At most this many value combinations are tried for one function call or comparison; beyond
+/// it the result is `null` (it would take a hostile event with huge arrays to get there).
+pub const MAX_COMBINATIONS: usize = 10_000;
+
+static NULL: [Value<'static>; 1] = [Value::Null];
+
+/// Reusable buffers for one evaluating thread.
+#[derive(Default)]
+pub struct Scratch {
+    pub(crate) fold: String,
+}
+
+/// The result of a predicate, and the (value index, pattern or operand index) that decided it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    pub result: Option<bool>,
+    pub witness: Option<(usize, usize)>,
+}
+
+impl Outcome {
+    fn negate(self) -> Outcome {
+        Outcome { result: self.result.map(|b| !b), witness: self.witness }
+    }
+}
+
+/// Three-valued "any": true at the first true, else null if anything was null, else false.
+fn any(results: impl Iterator<Item = (Option<bool>, (usize, usize))>) -> Outcome {
+    let mut saw_null = false;
+    for (r, w) in results {
+        match r {
+            Some(true) => return Outcome { result: Some(true), witness: Some(w) },
+            Some(false) => {}
+            None => saw_null = true,
+        }
+    }
+    Outcome { result: if saw_null { None } else { Some(false) }, witness: None }
+}
+
+pub fn category_matches(m: &EventMatcher, ev: &Event, category_field: FieldId) -> bool {
+    match &m.category {
+        None => true,
+        Some(c) => ev.get(category_field).iter().any(|v| v.as_str() == Some(c)),
+    }
+}
+
+/// Does the event satisfy the whole event query?
+pub fn matches(m: &EventMatcher, ev: &Event, category_field: FieldId, cx: &mut Scratch) -> bool {
+    category_matches(m, ev, category_field) && truth(&m.condition, ev, cx) == Some(true)
+}
+
+/// The three-valued truth of a condition.
+pub fn truth(n: &Node, ev: &Event, cx: &mut Scratch) -> Option<bool> {
+    match &n.kind {
+        NodeKind::And(v) => {
+            let mut null = false;
+            for c in v {
+                match truth(c, ev, cx) {
+                    Some(false) => return Some(false),
+                    None => null = true,
+                    Some(true) => {}
+                }
+            }
+            if null {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        NodeKind::Or(v) => {
+            let mut null = false;
+            for c in v {
+                match truth(c, ev, cx) {
+                    Some(true) => return Some(true),
+                    None => null = true,
+                    Some(false) => {}
+                }
+            }
+            if null {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        NodeKind::Not(x) => truth(x, ev, cx).map(|b| !b),
+        _ => predicate(n, ev, cx).result,
+    }
+}
+
+/// A leaf test (comparison, `in`, pattern match, presence, or a value used as a condition).
+pub fn predicate(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
+    match &n.kind {
+        NodeKind::Compare(op, a, b) => {
+            let (va, vb) = (values(a, ev, cx), values(b, ev, cx));
+            compare(*op, &va, &vb)
+        }
+        NodeKind::IsNull(x, negated) => {
+            let v = values(x, ev, cx);
+            let present = v.iter().position(|v| !v.is_null());
+            Outcome { result: Some(present.is_none() != *negated), witness: present.map(|i| (i, 0)) }
+        }
+        NodeKind::In(x, set, negated) => {
+            let v = values(x, ev, cx);
+            let o = any(v.iter().enumerate().map(|(i, v)| {
+                let r = set.contains(v, &mut cx.fold);
+                (r, (i, if r == Some(true) { set.position(v).unwrap_or(0) } else { 0 }))
+            }));
+            if *negated {
+                o.negate()
+            } else {
+                o
+            }
+        }
+        NodeKind::Match(x, pats) => {
+            let v = values(x, ev, cx);
+            any(v.iter().enumerate().map(|(i, v)| {
+                let (r, p) = match_one(pats, v, &mut cx.fold);
+                (r, (i, p))
+            }))
+        }
+        NodeKind::And(_) | NodeKind::Or(_) | NodeKind::Not(_) => {
+            Outcome { result: truth(n, ev, cx), witness: None }
+        }
+        _ => {
+            let v = values(n, ev, cx);
+            any(v.iter().enumerate().map(|(i, v)| (if let Value::Bool(b) = v { Some(*b) } else { None }, (i, 0))))
+        }
+    }
+}
+
+pub fn compare(op: CompareOp, a: &[Value], b: &[Value]) -> Outcome {
+    if a.len().saturating_mul(b.len()) > MAX_COMBINATIONS {
+        return Outcome { result: None, witness: None };
+    }
+    let pairs = a.iter().enumerate().flat_map(|(i, x)| b.iter().enumerate().map(move |(j, y)| (i, x, j, y)));
+    match op {
+        // `!=` is the negation of "some value is equal".
+        CompareOp::Ne => any(pairs.map(|(i, x, j, y)| (x.equals(y), (i, j)))).negate(),
+        CompareOp::Eq => any(pairs.map(|(i, x, j, y)| (x.equals(y), (i, j)))),
+        _ => any(pairs.map(|(i, x, j, y)| {
+            let r = x.compare(y).map(|o| match op {
+                CompareOp::Lt => o == Ordering::Less,
+                CompareOp::Le => o != Ordering::Greater,
+                CompareOp::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            });
+            (r, (i, j))
+        })),
+    }
+}
+
+/// One value against a pattern list: the result and the index of the pattern that matched.
+pub fn match_one(p: &Patterns, v: &Value, scratch: &mut String) -> (Option<bool>, usize) {
+    match v {
+        Value::Str(s) => match &p.strings {
+            StringPatterns::Wildcards(w) if !w.is_empty() => match w.find(s, scratch) {
+                Some(i) => (Some(true), i),
+                None => (Some(false), 0),
+            },
+            StringPatterns::Regexes(rs) if !rs.is_empty() => match rs.iter().find(|(_, r)| r.is_match(s.as_ref())) {
+                Some((i, _)) => (Some(true), *i),
+                None => (Some(false), 0),
+            },
+            _ => (None, 0),
+        },
+        Value::Null => (None, 0),
+        v if !p.others.is_empty() => {
+            let r = p.others.contains(v, scratch);
+            let i = if r == Some(true) { p.source.iter().position(|s| s.equals(v) == Some(true)).unwrap_or(0) } else { 0 };
+            (r, i)
+        }
+        _ => (None, 0),
+    }
+}
+
+/// The values of an expression: a field's values (or a single `null` when it has none), or the
+/// results of a computation over every combination of its operands' values.
+pub fn values<'x, 'a>(n: &'x Node, ev: &'x Event<'a>, cx: &mut Scratch) -> Cow<'x, [Value<'a>]> {
+    match &n.kind {
+        NodeKind::Const(v) => Cow::Borrowed(std::slice::from_ref(v)),
+        NodeKind::Field(f) => {
+            let v = ev.get(*f);
+            Cow::Borrowed(if v.is_empty() { &NULL } else { v })
+        }
+        NodeKind::Neg(x) => Cow::Owned(
+            values(x, ev, cx)
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
+                    Value::Float(f) => Value::Float(-f),
+                    _ => Value::Null,
+                })
+                .collect(),
+        ),
+        NodeKind::Arith(op, a, b) => {
+            let f = match op {
+                ArithOp::Add => Function::Add,
+                ArithOp::Sub => Function::Subtract,
+                ArithOp::Mul => Function::Multiply,
+                ArithOp::Div => Function::Divide,
+                ArithOp::Mod => Function::Modulo,
+            };
+            let args = [values(a, ev, cx), values(b, ev, cx)];
+            Cow::Owned(combine(&args, |xs| functions::call(f, false, xs, &[])))
+        }
+        NodeKind::Call { function, insensitive, args, cidrs } => {
+            let args: Vec<_> = args.iter().map(|a| values(a, ev, cx)).collect();
+            Cow::Owned(combine(&args, |xs| functions::call(*function, *insensitive, xs, cidrs)))
+        }
+        _ => Cow::Owned(vec![truth(n, ev, cx).map_or(Value::Null, Value::Bool)]),
+    }
+}
+
+/// Applies `f` to every combination of one value from each list.
+fn combine<'a>(lists: &[Cow<[Value<'a>]>], mut f: impl FnMut(&[Value<'a>]) -> Value<'static>) -> Vec<Value<'a>> {
+    let total = lists.iter().try_fold(1usize, |acc, l| acc.checked_mul(l.len()).filter(|&n| n <= MAX_COMBINATIONS));
+    let Some(total) = total else { return vec![Value::Null] };
+    let mut out = Vec::with_capacity(total);
+    let mut idx = vec![0usize; lists.len()];
+    let mut args: Vec<Value<'a>> = lists.iter().map(|l| l[0].clone()).collect();
+    for _ in 0..total {
+        out.push(f(&args));
+        // Advance the odometer.
+        for k in (0..lists.len()).rev() {
+            idx[k] += 1;
+            if idx[k] < lists[k].len() {
+                args[k] = lists[k][idx[k]].clone();
+                break;
+            }
+            idx[k] = 0;
+            args[k] = lists[k][0].clone();
+        }
+    }
+    out
+}

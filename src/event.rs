@@ -1,0 +1,333 @@
+//! Reading events. A rule set knows every field its rules mention ([`Fields`], a trie of dotted
+//! paths); an event is read by walking its JSON against that trie, keeping only those fields'
+//! scalar values and skipping everything else without building it. That is why evaluation can be
+//! cheaper than parsing the document into a generic tree.
+//!
+//! Field resolution follows Elasticsearch: nested objects and dotted keys (`{"process.name": …}`)
+//! are the same thing, at any level and in any mix; arrays (also arrays of objects) make a field
+//! multi-valued; `null`, `[]` and a missing key are all "no value".
+
+use crate::value::Value;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+pub type FieldId = u32;
+
+/// Deepest JSON nesting followed inside an interesting field (serde_json also stops at 128).
+const MAX_NESTING: usize = 128;
+
+/// The interned field paths of a rule set.
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    names: Vec<String>,
+    root: Trie,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Trie {
+    leaf: Option<FieldId>,
+    /// Sorted by segment, for binary search.
+    children: Vec<(Box<str>, Trie)>,
+}
+
+impl Trie {
+    fn child(&self, seg: &str) -> Option<&Trie> {
+        self.children.binary_search_by(|(k, _)| k.as_ref().cmp(seg)).ok().map(|i| &self.children[i].1)
+    }
+
+    /// Follows a key that may itself contain dots.
+    fn walk(&self, key: &str) -> Option<&Trie> {
+        key.split('.').try_fold(self, |n, seg| n.child(seg))
+    }
+}
+
+impl Fields {
+    /// The id of a path (already split on dots), adding it if new.
+    pub fn intern<S: AsRef<str>>(&mut self, path: &[S]) -> FieldId {
+        let mut node = &mut self.root;
+        for seg in path.iter().flat_map(|s| s.as_ref().split('.')) {
+            let i = match node.children.binary_search_by(|(k, _)| k.as_ref().cmp(seg)) {
+                Ok(i) => i,
+                Err(i) => {
+                    node.children.insert(i, (seg.into(), Trie::default()));
+                    i
+                }
+            };
+            node = &mut node.children[i].1;
+        }
+        *node.leaf.get_or_insert_with(|| {
+            self.names.push(path.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join("."));
+            (self.names.len() - 1) as FieldId
+        })
+    }
+
+    pub fn intern_dotted(&mut self, dotted: &str) -> FieldId {
+        self.intern(&[dotted])
+    }
+
+    pub fn lookup(&self, dotted: &str) -> Option<FieldId> {
+        self.root.walk(dotted).and_then(|n| n.leaf)
+    }
+
+    pub fn name(&self, id: FieldId) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Reads one event from any serde deserializer (serde_json text, a `serde_json::Value`, a
+    /// JavaScript object through serde-wasm-bindgen, …). An Elasticsearch hit
+    /// (`{"_index": …, "_source": {…}}`) is unwrapped to its `_source`.
+    pub fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Event<'de>, D::Error> {
+        let mut out = Vec::new();
+        Seed { node: &self.root, out: &mut out, depth: 0, root: true }.deserialize(d)?;
+        Ok(Event::from_entries(out))
+    }
+
+    /// Reads one event from JSON text, borrowing its strings where they have no escapes.
+    pub fn read_json<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
+        let mut d = serde_json::Deserializer::from_str(json);
+        let ev = self.read(&mut d)?;
+        d.end()?;
+        Ok(ev)
+    }
+}
+
+/// The values of the fields a rule set needs, read from one event.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Event<'a> {
+    ids: Vec<FieldId>,
+    values: Vec<Value<'a>>,
+}
+
+impl<'a> Event<'a> {
+    fn from_entries(mut entries: Vec<(FieldId, Value<'a>)>) -> Event<'a> {
+        entries.sort_by_key(|e| e.0);
+        let (ids, values) = entries.into_iter().unzip();
+        Event { ids, values }
+    }
+
+    /// An event built by hand, mostly for tests.
+    pub fn from_pairs(fields: &mut Fields, pairs: Vec<(&str, Value<'a>)>) -> Event<'a> {
+        Event::from_entries(pairs.into_iter().map(|(k, v)| (fields.intern_dotted(k), v)).collect())
+    }
+
+    /// All values of a field; empty when the field is missing, null or `[]`.
+    pub fn get(&self, f: FieldId) -> &[Value<'a>] {
+        let lo = self.ids.partition_point(|&i| i < f);
+        let hi = lo + self.ids[lo..].partition_point(|&i| i == f);
+        &self.values[lo..hi]
+    }
+
+    pub fn into_owned(self) -> Event<'static> {
+        Event { ids: self.ids, values: self.values.into_iter().map(Value::into_owned).collect() }
+    }
+
+    /// `(field, values)` pairs, for displays.
+    pub fn fields(&self) -> impl Iterator<Item = (FieldId, &[Value<'a>])> {
+        let mut i = 0;
+        std::iter::from_fn(move || {
+            let f = *self.ids.get(i)?;
+            let vals = self.get(f);
+            i += vals.len();
+            Some((f, vals))
+        })
+    }
+}
+
+struct Seed<'t, 'o, 'de> {
+    node: &'t Trie,
+    out: &'o mut Vec<(FieldId, Value<'de>)>,
+    depth: usize,
+    root: bool,
+}
+
+impl<'de> Seed<'_, '_, 'de> {
+    fn push(&mut self, v: Value<'de>) {
+        if let Some(id) = self.node.leaf {
+            self.out.push((id, v));
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.node.leaf.is_none() && self.node.children.is_empty() {
+            d.deserialize_ignored_any(IgnoredAny)?;
+            return Ok(());
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(mut self, v: bool) -> Result<(), E> {
+        self.push(Value::Bool(v));
+        Ok(())
+    }
+    fn visit_i64<E>(mut self, v: i64) -> Result<(), E> {
+        self.push(Value::Int(v));
+        Ok(())
+    }
+    fn visit_u64<E>(mut self, v: u64) -> Result<(), E> {
+        self.push(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int));
+        Ok(())
+    }
+    fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
+        self.push(Value::Float(v));
+        Ok(())
+    }
+    fn visit_borrowed_str<E>(mut self, v: &'de str) -> Result<(), E> {
+        self.push(Value::Str(Cow::Borrowed(v)));
+        Ok(())
+    }
+    fn visit_str<E>(mut self, v: &str) -> Result<(), E> {
+        self.push(Value::Str(Cow::Owned(v.to_owned())));
+        Ok(())
+    }
+    fn visit_string<E>(mut self, v: String) -> Result<(), E> {
+        self.push(Value::Str(Cow::Owned(v)));
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.depth >= MAX_NESTING {
+            return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
+        }
+        while seq.next_element_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.depth >= MAX_NESTING {
+            return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
+        }
+        let mut unwrapped = false;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if unwrapped {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if self.root && key == "_source" {
+                // An Elasticsearch hit: the event is `_source`, whatever came before it.
+                self.out.clear();
+                map.next_value_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?;
+                unwrapped = true;
+                continue;
+            }
+            match self.node.walk(&key) {
+                Some(child) => {
+                    map.next_value_seed(Seed { node: child, out: &mut *self.out, depth: self.depth + 1, root: false })?
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Object keys, borrowed from the input when possible.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(paths: &[&str]) -> Fields {
+        let mut f = Fields::default();
+        for p in paths {
+            f.intern_dotted(p);
+        }
+        f
+    }
+
+    fn strs<'a>(ev: &'a Event, f: &Fields, name: &str) -> Vec<String> {
+        ev.get(f.lookup(name).unwrap()).iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn nested_dotted_and_mixed_keys_resolve_alike() {
+        let f = fields(&["process.name", "user.extra.authentication.kubernetes.io/pod-name", "a.b.c"]);
+        let ev = f
+            .read_json(
+                r#"{"process.name":"curl","user":{"extra":{"authentication.kubernetes.io/pod-name":["p1"]}},
+                    "a":{"b.c":1},"a.b":{"c":2},"other":{"deep":[1,2,3]}}"#,
+            )
+            .unwrap();
+        assert_eq!(strs(&ev, &f, "process.name"), ["\"curl\""]);
+        assert_eq!(strs(&ev, &f, "user.extra.authentication.kubernetes.io/pod-name"), ["\"p1\""]);
+        assert_eq!(strs(&ev, &f, "a.b.c"), ["1", "2"]);
+    }
+
+    #[test]
+    fn arrays_flatten_and_nulls_vanish() {
+        let f = fields(&["args", "o.x", "n"]);
+        let ev = f.read_json(r#"{"args":["a",null,["b"]],"o":[{"x":1},{"x":[2,3]},{"y":4}],"n":null}"#).unwrap();
+        assert_eq!(strs(&ev, &f, "args"), ["\"a\"", "\"b\""]);
+        assert_eq!(strs(&ev, &f, "o.x"), ["1", "2", "3"]);
+        assert!(ev.get(f.lookup("n").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn search_hits_unwrap_source() {
+        let f = fields(&["process.name", "_id"]);
+        let ev = f.read_json(r#"{"_index":"x","_id":"1","_source":{"process":{"name":"sh"}},"sort":[1]}"#).unwrap();
+        assert_eq!(strs(&ev, &f, "process.name"), ["\"sh\""]);
+        assert!(ev.get(f.lookup("_id").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let f = fields(&["a"]);
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(f.read_json(&deep).is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! Why a rule fired or did not: one node per clause of the query, each with its source text and
+//! span, its three-valued result, the values it looked at and the value (and pattern) that
+//! decided it. Every clause is evaluated (no short-circuit), so the tree is complete. The hot path
+//! never builds this; it is computed on demand with the same predicate functions as matching.
+
+use crate::compile::{EventMatcher, Node, NodeKind};
+use crate::eval::{self, Scratch};
+use crate::event::{Event, FieldId, Fields};
+use crate::span::{Location, SourceMap, Span};
+use crate::value::Value;
+use serde::Serialize;
+
+/// At most this many values of one operand are listed.
+const MAX_VALUES: usize = 32;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The clause's source text.
+    pub text: String,
+    pub span: Location,
+    pub kind: &'static str,
+    pub result: Option<bool>,
+    /// The field tested, when the operand is a plain field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The operand's values (capped at 32; `values_total` says how many there were).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<Value<'static>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values_total: Option<usize>,
+    /// The value, and the pattern or literal, that decided the outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Decision>,
+    /// One sentence for people.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Explanation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    pub value: Value<'static>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<Value<'static>>,
+}
+
+impl Explanation {
+    /// The first clause, depth first, whose result is not `true` and that has no failing child:
+    /// the "near miss" an analyst wants to see first.
+    pub fn first_failure(&self) -> Option<&Explanation> {
+        if self.result == Some(true) {
+            return None;
+        }
+        self.children.iter().find_map(|c| c.first_failure()).or(Some(self))
+    }
+}
+
+pub struct Explainer<'a> {
+    pub src: &'a str,
+    pub map: SourceMap<'a>,
+    pub fields: &'a Fields,
+}
+
+fn tri(r: Option<bool>) -> &'static str {
+    match r {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "null",
+    }
+}
+
+impl<'a> Explainer<'a> {
+    pub fn new(src: &'a str, fields: &'a Fields) -> Explainer<'a> {
+        Explainer { src, map: SourceMap::new(src), fields }
+    }
+
+    fn node(&self, span: Span, kind: &'static str, result: Option<bool>, reason: String) -> Explanation {
+        Explanation {
+            text: span.text(self.src).to_string(),
+            span: self.map.location(span),
+            kind,
+            result,
+            field: None,
+            values: vec![],
+            values_total: None,
+            decided_by: None,
+            reason,
+            children: vec![],
+        }
+    }
+
+    /// The explanation of `category where condition` for one event.
+    pub fn event_query(&self, m: &EventMatcher, ev: &Event, category_field: FieldId) -> Explanation {
+        let cx = &mut Scratch::default();
+        let cat_ok = eval::category_matches(m, ev, category_field);
+        let cond = self.expr(&m.condition, ev, cx);
+        let result = if cat_ok { cond.result } else { Some(false) };
+        let mut root = self.node(m.span, "query", result, String::new());
+        root.reason = match (cat_ok, cond.result) {
+            (false, _) => "the event is not of this category".into(),
+            (true, Some(true)) => "the event matches".into(),
+            (true, r) => format!("the condition is {}", tri(r)),
+        };
+        if let Some(c) = &m.category {
+            let vals = ev.get(category_field);
+            let mut n = self.node(m.category_span, "category", Some(cat_ok), String::new());
+            n.field = Some(self.fields.name(category_field).to_string());
+            n.values = vals.iter().take(MAX_VALUES).map(Value::to_owned_value).collect();
+            n.reason = if cat_ok {
+                n.decided_by = Some(Decision { value: Value::Str(c.clone().into()), pattern: None });
+                format!("{} contains {c:?}", n.field.as_deref().unwrap_or_default())
+            } else if vals.is_empty() {
+                format!("the event has no {}", n.field.as_deref().unwrap_or_default())
+            } else {
+                format!("{} does not contain {c:?}", n.field.as_deref().unwrap_or_default())
+            };
+            root.children.push(n);
+        }
+        root.children.push(cond);
+        root
+    }
+
+    pub fn expr(&self, n: &Node, ev: &Event, cx: &mut Scratch) -> Explanation {
+        match &n.kind {
+            NodeKind::And(v) | NodeKind::Or(v) => {
+                let is_and = matches!(n.kind, NodeKind::And(_));
+                let children: Vec<Explanation> = v.iter().map(|c| self.expr(c, ev, cx)).collect();
+                let rs = children.iter().map(|c| c.result);
+                let (decisive, neutral) = if is_and { (Some(false), Some(true)) } else { (Some(true), Some(false)) };
+                let result = if rs.clone().any(|r| r == decisive) {
+                    decisive
+                } else if rs.clone().all(|r| r == neutral) {
+                    neutral
+                } else {
+                    None
+                };
+                let word = if is_and { "and" } else { "or" };
+                let count = |want| children.iter().filter(|c| c.result == want).count();
+                let reason = match result {
+                    r if r == decisive => format!("{} of {} operands {}", count(decisive), children.len(), tri(decisive)),
+                    r if r == neutral => format!("all {} operands {}", children.len(), tri(neutral)),
+                    _ => format!("{} of {} operands null", count(None), children.len()),
+                };
+                let mut e = self.node(n.span, word, result, reason);
+                e.children = children;
+                e
+            }
+            NodeKind::Not(x) => {
+                let child = self.expr(x, ev, cx);
+                let result = child.result.map(|b| !b);
+                let mut e = self.node(n.span, "not", result, format!("the negated clause is {}", tri(child.result)));
+                e.children = vec![child];
+                e
+            }
+            _ => self.leaf(n, ev, cx),
+        }
+    }
+
+    fn leaf(&self, n: &Node, ev: &Event, cx: &mut Scratch) -> Explanation {
+        let outcome = eval::predicate(n, ev, cx);
+        let (kind, operand, rhs): (&'static str, Option<&Node>, Option<&Node>) = match &n.kind {
+            NodeKind::Compare(_, a, b) => ("compare", Some(&**a), Some(&**b)),
+            NodeKind::IsNull(a, _) => ("exists", Some(&**a), None),
+            NodeKind::In(a, _, _) => ("in", Some(&**a), None),
+            NodeKind::Match(a, _) => ("match", Some(&**a), None),
+            _ => ("value", Some(n), None),
+        };
+        let mut e = self.node(n.span, kind, outcome.result, String::new());
+        let vals: Vec<Value> = operand.map(|o| eval::values(o, ev, cx).into_owned()).unwrap_or_default();
+        let present: Vec<&Value> = vals.iter().filter(|v| !v.is_null()).collect();
+        if let Some(NodeKind::Field(f)) = operand.map(|o| &o.kind) {
+            e.field = Some(self.fields.name(*f).to_string());
+        }
+        let subject = e.field.clone().unwrap_or_else(|| operand.map_or(String::new(), |o| o.span.text(self.src).to_string()));
+        e.values = present.iter().take(MAX_VALUES).map(|v| v.to_owned_value()).collect();
+        if present.len() > MAX_VALUES {
+            e.values_total = Some(present.len());
+        }
+        let pattern_at = |j: usize| -> Option<Value<'static>> {
+            match &n.kind {
+                NodeKind::In(_, set, _) => set.source.get(j).cloned(),
+                NodeKind::Match(_, p) => p.source.get(j).cloned(),
+                _ => rhs.map(|r| eval::values(r, ev, &mut Scratch::default()).get(j).map(Value::to_owned_value).unwrap_or(Value::Null)),
+            }
+        };
+        if let Some((i, j)) = outcome.witness {
+            let value = vals.get(i).map(Value::to_owned_value).unwrap_or(Value::Null);
+            let pattern = if kind == "exists" || kind == "value" { None } else { pattern_at(j) };
+            e.decided_by = Some(Decision { value, pattern });
+        }
+        e.reason = match (&e.decided_by, kind, outcome.result) {
+            (_, _, _) if present.is_empty() && kind != "value" && kind != "exists" => format!("{subject} has no value"),
+            (_, "exists", Some(r)) => {
+                let is_null_test = matches!(n.kind, NodeKind::IsNull(_, false));
+                if r == is_null_test { format!("{subject} has no value") } else { format!("{subject} has a value") }
+            }
+            (Some(d), "match", _) | (Some(d), "in", _) => match &d.pattern {
+                Some(p) => format!("{} matched {}", d.value, p),
+                None => format!("{} matched", d.value),
+            },
+            (Some(d), "compare", _) => match &d.pattern {
+                Some(p) => format!("{} compared with {}", d.value, p),
+                None => format!("{} decided it", d.value),
+            },
+            (None, "match", Some(_)) | (None, "in", Some(_)) => match present.len() {
+                1 => format!("{} matched no pattern", present[0]),
+                k => format!("none of the {k} values matched"),
+            },
+            (None, "compare", Some(_)) => match present.len() {
+                1 => format!("{} is not equal", present[0]),
+                k => format!("none of the {k} values is equal"),
+            },
+            (_, _, None) => "the values cannot be compared (type mismatch or null)".to_string(),
+            (_, _, Some(r)) => format!("the value is {r}"),
+        };
+        e
+    }
+}

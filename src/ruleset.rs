@@ -1,0 +1,291 @@
+//! A set of compiled rules sharing one field table, so that an event is read once for all of them,
+//! and an index by event category, so that rules that cannot match are not evaluated.
+
+use crate::ast::{self, QueryBody};
+use crate::compile::{Compiler, EventMatcher};
+use crate::diagnostic::Diagnostic;
+use crate::eval::{self, Scratch};
+use crate::event::{Event, FieldId, Fields};
+use crate::explain::{Explainer, Explanation};
+use crate::parser::{parse_query_with, Limits};
+use crate::rule::{self, Loaded, Rule};
+use crate::sequence::{SampleSpec, SequenceSpec};
+use crate::span::Span;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// How events are read.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The field holding event categories (`process where` tests it). ECS: `event.category`.
+    pub category_field: String,
+    /// The event time, unless a rule's `timestamp_override` names another field present on the event.
+    pub timestamp_field: String,
+    /// Orders events with equal timestamps (input order otherwise).
+    pub tiebreaker_field: Option<String>,
+    pub limits: Limits,
+    /// Most rules in one set.
+    pub max_rules: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            category_field: "event.category".into(),
+            timestamp_field: "@timestamp".into(),
+            tiebreaker_field: None,
+            limits: Limits::default(),
+            max_rules: 10_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Body {
+    Event(EventMatcher),
+    Sequence(SequenceSpec),
+    Sample(SampleSpec),
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    pub query: ast::Query,
+    pub body: Body,
+    /// The rule's `timestamp_override`, if any.
+    pub timestamp_override: Option<FieldId>,
+}
+
+impl CompiledRule {
+    pub fn is_sequence(&self) -> bool {
+        !matches!(self.body, Body::Event(_))
+    }
+}
+
+/// An alert: a rule and the input positions (0-based) of the events that make up the match.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Alert {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub severity: String,
+    pub risk_score: i64,
+    pub events: Vec<u64>,
+}
+
+impl Alert {
+    pub fn new(rule: &Rule, events: Vec<u64>) -> Alert {
+        Alert {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            severity: rule.severity.clone(),
+            risk_score: rule.risk_score,
+            events,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    pub options: Options,
+    fields: Fields,
+    rules: Vec<CompiledRule>,
+    pub(crate) category_field: FieldId,
+    pub(crate) timestamp_field: FieldId,
+    pub(crate) tiebreaker_field: Option<FieldId>,
+    /// Single-event rules by category, and those for `any`.
+    by_category: HashMap<String, Vec<usize>>,
+    any_category: Vec<usize>,
+}
+
+/// The embedded kubelet rule pack: (file name, TOML text).
+pub const KUBELET_PACK: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/kubelet_pack.rs"));
+
+impl Default for RuleSet {
+    fn default() -> RuleSet {
+        RuleSet::new(Options::default())
+    }
+}
+
+impl RuleSet {
+    pub fn new(options: Options) -> RuleSet {
+        let mut fields = Fields::default();
+        let category_field = fields.intern_dotted(&options.category_field);
+        let timestamp_field = fields.intern_dotted(&options.timestamp_field);
+        let tiebreaker_field = options.tiebreaker_field.as_deref().map(|t| fields.intern_dotted(t));
+        RuleSet {
+            options,
+            fields,
+            rules: vec![],
+            category_field,
+            timestamp_field,
+            tiebreaker_field,
+            by_category: HashMap::new(),
+            any_category: vec![],
+        }
+    }
+
+    /// The default rule set: the embedded kubelet pack.
+    pub fn kubelet() -> RuleSet {
+        let mut rs = RuleSet::default();
+        rs.add_kubelet_pack().expect("the embedded kubelet pack compiles");
+        rs
+    }
+
+    pub fn add_kubelet_pack(&mut self) -> Result<usize, Diagnostic> {
+        let mut n = 0;
+        for (name, text) in KUBELET_PACK {
+            n += self.add_toml(text, &format!("rules/{name}"))?.len();
+        }
+        Ok(n)
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.rule.id == id)
+    }
+
+    /// Compiles and adds a rule. Errors are positioned in the rule's query text.
+    pub fn add(&mut self, rule: Rule) -> Result<usize, Diagnostic> {
+        if self.rules.len() >= self.options.max_rules {
+            return Err(Diagnostic::new("", Span::default(), format!("a rule set holds at most {} rules", self.options.max_rules)));
+        }
+        if self.position(&rule.id).is_some() {
+            return Err(Diagnostic::new("", Span::default(), format!("a rule with id `{}` is already loaded", rule.id)));
+        }
+        let compiled = compile_rule(rule, &mut self.fields, &self.options.limits)?;
+        self.rules.push(compiled);
+        self.reindex();
+        Ok(self.rules.len() - 1)
+    }
+
+    /// Adds an ad-hoc query as a rule with the given id.
+    pub fn add_query(&mut self, id: &str, eql: &str) -> Result<usize, Diagnostic> {
+        self.add(Rule::from_query(id, eql))
+    }
+
+    /// Adds the rule of a detection-rules TOML document. Non-EQL rules are returned as skipped.
+    pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<Vec<Loaded>, Diagnostic> {
+        let loaded = rule::parse_rule_toml(text, origin)?;
+        if let Loaded::Rule(r) = &loaded {
+            let query = r.query.clone();
+            self.add((**r).clone()).map_err(|d| {
+                if d.message.contains("already loaded") || d.message.contains("at most") {
+                    return Diagnostic::new(text, Span::default(), format!("{origin}: {}", d.message));
+                }
+                rule::locate_in_toml(text, query_range(text, &query), &query, &d, origin)
+            })?;
+        }
+        Ok(vec![loaded])
+    }
+
+    pub fn remove(&mut self, id: &str) -> bool {
+        match self.position(id) {
+            Some(i) => {
+                self.rules.remove(i);
+                self.reindex();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.by_category.clear();
+        self.any_category.clear();
+        for (i, r) in self.rules.iter().enumerate() {
+            if let Body::Event(m) = &r.body {
+                match &m.category {
+                    Some(c) => self.by_category.entry(c.clone()).or_default().push(i),
+                    None => self.any_category.push(i),
+                }
+            }
+        }
+    }
+
+    /// Reads an event (JSON text) with this rule set's fields.
+    pub fn read_json<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
+        self.fields.read_json(json)
+    }
+
+    /// Single-event rules that match, in rule order. Sequences need a [`crate::stream::Stream`].
+    pub fn matches(&self, ev: &Event, cx: &mut Scratch) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut check = |i: usize, out: &mut Vec<usize>| {
+            if let Body::Event(m) = &self.rules[i].body {
+                if eval::truth(&m.condition, ev, cx) == Some(true) {
+                    out.push(i);
+                }
+            }
+        };
+        let cats = ev.get(self.category_field);
+        for (k, c) in cats.iter().enumerate() {
+            // A category listed twice must not run its rules twice.
+            let Some(c) = c.as_str() else { continue };
+            if cats[..k].iter().any(|p| p.as_str() == Some(c)) {
+                continue;
+            }
+            if let Some(list) = self.by_category.get(c) {
+                for &i in list {
+                    check(i, &mut out);
+                }
+            }
+        }
+        for &i in &self.any_category {
+            check(i, &mut out);
+        }
+        if cats.len() > 1 || !self.any_category.is_empty() {
+            out.sort_unstable();
+        }
+        out
+    }
+
+    /// Explains every event query of a rule against one event (one tree for an event rule; one per
+    /// stage, then `until`, for sequences and samples).
+    pub fn explain(&self, rule: usize, ev: &Event) -> Vec<Explanation> {
+        let r = &self.rules[rule];
+        let ex = Explainer::new(&r.rule.query, &self.fields);
+        match &r.body {
+            Body::Event(m) => vec![ex.event_query(m, ev, self.category_field)],
+            Body::Sequence(s) => s.matchers().map(|m| ex.event_query(m, ev, self.category_field)).collect(),
+            Body::Sample(s) => s.stages.iter().map(|st| ex.event_query(&st.matcher, ev, self.category_field)).collect(),
+        }
+    }
+}
+
+fn query_range(text: &str, query: &str) -> std::ops::Range<usize> {
+    match text.find(query) {
+        Some(i) => i..i + query.len(),
+        None => 0..0,
+    }
+}
+
+fn compile_rule(rule: Rule, fields: &mut Fields, limits: &Limits) -> Result<CompiledRule, Diagnostic> {
+    let query = parse_query_with(&rule.query, limits)?;
+    crate::verify::verify(&rule.query, &query)?;
+    // Work on a copy of the field table so that a failed compile leaves no trace.
+    let mut f = fields.clone();
+    let mut c = Compiler { src: &rule.query, fields: &mut f };
+    let body = match &query.body {
+        QueryBody::Event(q) => Body::Event(c.event_query(q)?),
+        QueryBody::Sequence(s) => Body::Sequence(SequenceSpec::compile(&mut c, s, &query.pipes)?),
+        QueryBody::Sample(s) => Body::Sample(SampleSpec::compile(&mut c, s, &query.pipes)?),
+    };
+    let timestamp_override = rule.timestamp_override.as_deref().map(|t| f.intern_dotted(t));
+    *fields = f;
+    Ok(CompiledRule { rule, query, body, timestamp_override })
+}

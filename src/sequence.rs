@@ -1,0 +1,72 @@
+//! Compiled sequences and samples: their stages, join keys and time limits. The streaming state
+//! machines that run them are in [`crate::stream`].
+
+use crate::ast::{self, Pipe};
+use crate::compile::{Compiler, EventMatcher};
+use crate::diagnostic::Diagnostic;
+use crate::event::FieldId;
+
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub field: FieldId,
+    /// `?field`: a missing value is a legal key (null joins null).
+    pub optional: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct StageSpec {
+    pub matcher: EventMatcher,
+    /// Sequence-level keys followed by the stage's own.
+    pub keys: Vec<Key>,
+    /// `![…]`: no matching event may fall in this slot.
+    pub missing: bool,
+    /// `with runs=N` (this stage stands for N consecutive stages).
+    pub runs: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct SequenceSpec {
+    pub stages: Vec<StageSpec>,
+    pub until: Option<StageSpec>,
+    pub maxspan_ms: Option<u64>,
+    pub pipes: Vec<Pipe>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SampleSpec {
+    pub stages: Vec<StageSpec>,
+    pub pipes: Vec<Pipe>,
+}
+
+fn keys(c: &mut Compiler, shared: &[ast::Field], own: &[ast::Field]) -> Vec<Key> {
+    shared.iter().chain(own).map(|f| Key { field: c.field(f), optional: f.optional }).collect()
+}
+
+fn stage(c: &mut Compiler, shared: &[ast::Field], st: &ast::Stage) -> Result<StageSpec, Diagnostic> {
+    Ok(StageSpec { matcher: c.event_query(&st.query)?, keys: keys(c, shared, &st.by), missing: st.missing, runs: st.runs })
+}
+
+impl SequenceSpec {
+    pub fn compile(c: &mut Compiler, s: &ast::Sequence, pipes: &[Pipe]) -> Result<SequenceSpec, Diagnostic> {
+        Ok(SequenceSpec {
+            stages: s.stages.iter().map(|st| stage(c, &s.by, st)).collect::<Result<_, _>>()?,
+            until: s.until.as_ref().map(|u| stage(c, &s.by, u)).transpose()?,
+            maxspan_ms: s.maxspan.map(|d| d.millis),
+            pipes: pipes.to_vec(),
+        })
+    }
+
+    /// The event queries in source order: the stages, then `until`.
+    pub fn matchers(&self) -> impl Iterator<Item = &EventMatcher> {
+        self.stages.iter().chain(self.until.iter()).map(|s| &s.matcher)
+    }
+}
+
+impl SampleSpec {
+    pub fn compile(c: &mut Compiler, s: &ast::Sample, pipes: &[Pipe]) -> Result<SampleSpec, Diagnostic> {
+        Ok(SampleSpec {
+            stages: s.stages.iter().map(|st| stage(c, &s.by, st)).collect::<Result<_, _>>()?,
+            pipes: pipes.to_vec(),
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! Elasticsearch's EQL QA specs (../shared/testdata/es-eql-qa), run the way Elasticsearch runs
+//! them: events sorted by (`@timestamp`, tiebreaker), the category in `event_type`, results as the
+//! events' ids in output order (sequences flattened; `-1` for a missing-event slot).
+//! Prints a pass/fail table per suite and fails on any failure.
+
+use eqlite::ast::QueryBody;
+use eqlite::stream::{Stream, StreamOptions};
+use eqlite::{Options, RuleSet};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+fn dir() -> Option<PathBuf> {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
+    if d.is_dir() {
+        Some(d)
+    } else if std::env::var_os("CI").is_some() {
+        panic!("the conformance suites are missing at {} (CI is set)", d.display());
+    } else {
+        eprintln!("skipping: no suites at {}", d.display());
+        None
+    }
+}
+
+#[derive(Deserialize)]
+struct Suite {
+    queries: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: Option<String>,
+    query: String,
+    expected_event_ids: Vec<i64>,
+}
+
+/// Events as JSON text, in evaluation order, with their ids.
+struct Data {
+    events: Vec<String>,
+    ids: Vec<i64>,
+}
+
+fn load_data(path: &PathBuf, id_field: &str, filetime: bool) -> Data {
+    let text = std::fs::read_to_string(path).unwrap();
+    // missing-events.data carries `////` comment lines.
+    let text: String = text.lines().filter(|l| !l.trim_start().starts_with("////")).collect::<Vec<_>>().join("\n");
+    let mut docs: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    for d in &mut docs {
+        if filetime {
+            // Windows FILETIME (100 ns ticks since 1601) → epoch milliseconds, as Elasticsearch's loader does.
+            let ft = d["timestamp"].as_i64().unwrap();
+            d["@timestamp"] = serde_json::json!((ft - 116_444_736_000_000_000) / 10_000);
+        }
+    }
+    let ts = |d: &serde_json::Value| -> i64 {
+        match &d["@timestamp"] {
+            serde_json::Value::String(s) => s.parse().unwrap_or_else(|_| eqlite::time::parse_str(s).unwrap() / 1_000_000),
+            v => v.as_i64().unwrap(),
+        }
+    };
+    docs.sort_by_key(|d| (ts(d), d[id_field].as_i64().unwrap()));
+    Data { ids: docs.iter().map(|d| d[id_field].as_i64().unwrap()).collect(), events: docs.iter().map(|d| d.to_string()).collect() }
+}
+
+/// Expanded slot layout of a sequence: `true` for a missing-event slot.
+fn missing_slots(rs: &RuleSet) -> Option<Vec<bool>> {
+    match &rs.rules()[0].query.body {
+        QueryBody::Sequence(s) => Some(s.stages.iter().flat_map(|st| std::iter::repeat_n(st.missing, st.runs as usize)).collect()),
+        _ => None,
+    }
+}
+
+fn run(case: &Case, data: &Data, id_field: &str) -> Result<Vec<i64>, String> {
+    let mut rs = RuleSet::new(Options {
+        category_field: "event_type".into(),
+        timestamp_field: "@timestamp".into(),
+        tiebreaker_field: Some(id_field.into()),
+        ..Options::default()
+    });
+    rs.add_query("q", &case.query).map_err(|d| d.rendered)?;
+    let mut stream = Stream::new(&rs, StreamOptions::default());
+    let mut alerts = Vec::new();
+    for (i, text) in data.events.iter().enumerate() {
+        let ev = rs.read_json(text).map_err(|e| e.to_string())?;
+        alerts.extend(stream.push(&rs, &ev, i as u64));
+    }
+    alerts.extend(stream.flush(&rs));
+    let slots = missing_slots(&rs);
+    let mut out = Vec::new();
+    for a in alerts {
+        let mut ids = a.events.iter().map(|&p| data.ids[p as usize]);
+        match &slots {
+            Some(slots) => {
+                for &missing in slots {
+                    out.push(if missing { -1 } else { ids.next().unwrap_or(-2) });
+                }
+            }
+            None => out.extend(ids),
+        }
+    }
+    Ok(out)
+}
+
+struct Tally {
+    rows: Vec<(String, &'static str, String)>,
+}
+
+fn run_suite(tally: &mut Tally, suite_file: &str, data: &Data, id_field: &str) -> (usize, usize) {
+    let d = dir().unwrap();
+    let text = std::fs::read_to_string(d.join("es-eql-qa").join(suite_file)).unwrap();
+    // test_extra.toml writes `join_keys = [null, …]`, which is not TOML; eqlite does not need them.
+    let mut cleaned = String::new();
+    let mut in_keys = false;
+    for l in text.lines() {
+        in_keys |= l.trim_start().starts_with("join_keys");
+        if !in_keys {
+            cleaned.push_str(l);
+            cleaned.push('\n');
+        }
+        in_keys &= !l.contains(']');
+    }
+    let suite: Suite = toml::from_str(&cleaned).unwrap_or_else(|e| panic!("{suite_file}: {e}"));
+    let (mut pass, mut total) = (0, 0);
+    for case in &suite.queries {
+        total += 1;
+        let name = format!("{suite_file}: {}", case.name.clone().unwrap_or_else(|| case.query.trim().to_string()));
+        match run(case, data, id_field) {
+            Ok(got) if got == case.expected_event_ids => {
+                pass += 1;
+                tally.rows.push((name, "pass", String::new()));
+            }
+            Ok(got) => tally.rows.push((name, "FAIL", format!("expected {:?}\n        got {:?}\n        query: {}", case.expected_event_ids, got, case.query.trim()))),
+            Err(e) => tally.rows.push((name, "FAIL", format!("error: {e}\n        query: {}", case.query.trim()))),
+        }
+    }
+    (pass, total)
+}
+
+#[test]
+fn elasticsearch_qa_specs() {
+    let Some(d) = dir() else { return };
+    let endgame = load_data(&d.join("python-eql/test_data.json"), "serial_event_id", true);
+    let extra = load_data(&d.join("es-eql-qa/data/extra.data"), "sequence", false);
+    let missing = load_data(&d.join("es-eql-qa/data/missing-events.data"), "sequence", false);
+    let mut tally = Tally { rows: vec![] };
+    let results = [
+        ("test_queries.toml", run_suite(&mut tally, "test_queries.toml", &endgame, "serial_event_id")),
+        ("additional_test_queries.toml", run_suite(&mut tally, "additional_test_queries.toml", &endgame, "serial_event_id")),
+        ("test_extra.toml", run_suite(&mut tally, "test_extra.toml", &extra, "sequence")),
+        ("test_missing_events.toml", run_suite(&mut tally, "test_missing_events.toml", &missing, "sequence")),
+    ];
+    let verbose = std::env::var_os("EQLITE_CONFORMANCE_VERBOSE").is_some();
+    for (name, status, detail) in &tally.rows {
+        if verbose || status != &"pass" {
+            eprintln!("{status}  {name}");
+            if !detail.is_empty() {
+                eprintln!("        {detail}");
+            }
+        }
+    }
+    eprintln!("\n{:<32} {:>6} {:>6}", "suite", "pass", "total");
+    for (name, (p, t)) in &results {
+        eprintln!("{name:<32} {p:>6} {t:>6}");
+    }
+    let failed: usize = results.iter().map(|(_, (p, t))| t - p).sum();
+    assert_eq!(failed, 0, "{failed} conformance queries failed");
+}
