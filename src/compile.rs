@@ -5,7 +5,7 @@
 
 use crate::ast::{self, CompareOp, ExprKind, Function, Literal, MatchOp};
 use crate::diagnostic::Diagnostic;
-use crate::event::{FieldId, Fields};
+use crate::event::{FieldId, FieldKind, Fields};
 use crate::functions::Cidr;
 use crate::span::Span;
 use crate::value::Value;
@@ -22,18 +22,26 @@ pub struct Node {
 #[derive(Clone, Debug)]
 pub enum NodeKind {
     Const(Value<'static>),
-    Field(FieldId),
+    /// `optional`: written `?field`; in `==`/`!=` an absent optional field is the literal `null`.
+    Field(FieldId, bool),
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
     Compare(CompareOp, Box<Node>, Box<Node>),
+    /// A comparison involving a field of the `version` type.
+    CompareVersions(CompareOp, Box<Node>, Box<Node>),
     /// `x == null` (`negated`: `x != null`): presence tests, never null themselves.
     IsNull(Box<Node>, bool),
     In(Box<Node>, LiteralSet, bool),
     Match(Box<Node>, Patterns),
     Arith(ast::ArithOp, Box<Node>, Box<Node>),
     Neg(Box<Node>),
-    Call { function: Function, insensitive: bool, args: Vec<Node>, cidrs: Vec<Cidr> },
+    Call {
+        function: Function,
+        insensitive: bool,
+        args: Vec<Node>,
+        cidrs: Vec<Cidr>,
+    },
 }
 
 /// The right-hand side of `:`, `like`, `regex` and their `~` forms.
@@ -151,7 +159,7 @@ impl Compiler<'_> {
     pub fn expr(&mut self, e: &ast::Expr) -> Result<Node> {
         let kind = match &e.kind {
             ExprKind::Literal(l) => NodeKind::Const(l.into()),
-            ExprKind::Field(f) => NodeKind::Field(self.field(f)),
+            ExprKind::Field(f) => NodeKind::Field(self.field(f), f.optional),
             ExprKind::And(v) => NodeKind::And(v.iter().map(|x| self.expr(x)).collect::<Result<_>>()?),
             ExprKind::Or(v) => NodeKind::Or(v.iter().map(|x| self.expr(x)).collect::<Result<_>>()?),
             ExprKind::Not(x) => NodeKind::Not(Box::new(self.expr(x)?)),
@@ -164,7 +172,15 @@ impl Compiler<'_> {
                         let operand = if is_null(b) { a } else { b };
                         NodeKind::IsNull(Box::new(self.expr(operand)?), *op == CompareOp::Ne)
                     }
-                    _ => NodeKind::Compare(*op, Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+                    _ => {
+                        let (a, b) = (self.expr(a)?, self.expr(b)?);
+                        let is_version = |n: &Node| matches!(n.kind, NodeKind::Field(f, _) if self.fields.kind(f) == FieldKind::Version);
+                        if is_version(&a) || is_version(&b) {
+                            NodeKind::CompareVersions(*op, Box::new(a), Box::new(b))
+                        } else {
+                            NodeKind::Compare(*op, Box::new(a), Box::new(b))
+                        }
+                    }
                 }
             }
             ExprKind::In { value, list, negated, insensitive } => {

@@ -6,8 +6,8 @@
 //! Predicates report which value and which pattern decided them (an [`Outcome`]); the fast path
 //! ignores that, and [`crate::explain`] uses the very same functions, so both always agree.
 
-use crate::compile::{EventMatcher, Node, NodeKind, Patterns, StringPatterns};
 use crate::ast::{ArithOp, CompareOp, Function};
+use crate::compile::{EventMatcher, Node, NodeKind, Patterns, StringPatterns};
 use crate::event::{Event, FieldId};
 use crate::functions;
 use crate::value::Value;
@@ -107,7 +107,31 @@ pub fn predicate(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
     match &n.kind {
         NodeKind::Compare(op, a, b) => {
             let (va, vb) = (values(a, ev, cx), values(b, ev, cx));
+            // Elasticsearch turns an optional field that does not exist into the literal `null`,
+            // so `x == ?missing` is `x == null`, a presence test.
+            if matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                let absent =
+                    |n: &Node, v: &[Value]| matches!(n.kind, NodeKind::Field(_, true)) && v.iter().all(Value::is_null);
+                let other = if absent(b, &vb) {
+                    Some(&va)
+                } else if absent(a, &va) {
+                    Some(&vb)
+                } else {
+                    None
+                };
+                if let Some(other) = other {
+                    let present = other.iter().position(|v| !v.is_null());
+                    return Outcome { result: Some(present.is_none() == (*op == CompareOp::Eq)), witness: None };
+                }
+            }
             compare(*op, &va, &vb)
+        }
+        NodeKind::CompareVersions(op, a, b) => {
+            let (va, vb) = (values(a, ev, cx), values(b, ev, cx));
+            compare_with(*op, &va, &vb, |x, y| match (x, y) {
+                (Value::Str(x), Value::Str(y)) => Some(crate::mapping::compare_versions(x, y)),
+                _ => None,
+            })
         }
         NodeKind::IsNull(x, negated) => {
             let v = values(x, ev, cx);
@@ -133,9 +157,7 @@ pub fn predicate(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
                 (r, (i, p))
             }))
         }
-        NodeKind::And(_) | NodeKind::Or(_) | NodeKind::Not(_) => {
-            Outcome { result: truth(n, ev, cx), witness: None }
-        }
+        NodeKind::And(_) | NodeKind::Or(_) | NodeKind::Not(_) => Outcome { result: truth(n, ev, cx), witness: None },
         _ => {
             let v = values(n, ev, cx);
             any(v.iter().enumerate().map(|(i, v)| (if let Value::Bool(b) = v { Some(*b) } else { None }, (i, 0))))
@@ -144,6 +166,15 @@ pub fn predicate(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
 }
 
 pub fn compare(op: CompareOp, a: &[Value], b: &[Value]) -> Outcome {
+    compare_with(op, a, b, |x, y| x.compare(y))
+}
+
+fn compare_with(
+    op: CompareOp,
+    a: &[Value],
+    b: &[Value],
+    order: impl Fn(&Value, &Value) -> Option<Ordering>,
+) -> Outcome {
     if a.len().saturating_mul(b.len()) > MAX_COMBINATIONS {
         return Outcome { result: None, witness: None };
     }
@@ -153,7 +184,7 @@ pub fn compare(op: CompareOp, a: &[Value], b: &[Value]) -> Outcome {
         CompareOp::Ne => any(pairs.map(|(i, x, j, y)| (x.equals(y), (i, j)))).negate(),
         CompareOp::Eq => any(pairs.map(|(i, x, j, y)| (x.equals(y), (i, j)))),
         _ => any(pairs.map(|(i, x, j, y)| {
-            let r = x.compare(y).map(|o| match op {
+            let r = order(x, y).map(|o| match op {
                 CompareOp::Lt => o == Ordering::Less,
                 CompareOp::Le => o != Ordering::Greater,
                 CompareOp::Gt => o == Ordering::Greater,
@@ -181,7 +212,8 @@ pub fn match_one(p: &Patterns, v: &Value, scratch: &mut String) -> (Option<bool>
         Value::Null => (None, 0),
         v if !p.others.is_empty() => {
             let r = p.others.contains(v, scratch);
-            let i = if r == Some(true) { p.source.iter().position(|s| s.equals(v) == Some(true)).unwrap_or(0) } else { 0 };
+            let i =
+                if r == Some(true) { p.source.iter().position(|s| s.equals(v) == Some(true)).unwrap_or(0) } else { 0 };
             (r, i)
         }
         _ => (None, 0),
@@ -193,7 +225,7 @@ pub fn match_one(p: &Patterns, v: &Value, scratch: &mut String) -> (Option<bool>
 pub fn values<'x, 'a>(n: &'x Node, ev: &'x Event<'a>, cx: &mut Scratch) -> Cow<'x, [Value<'a>]> {
     match &n.kind {
         NodeKind::Const(v) => Cow::Borrowed(std::slice::from_ref(v)),
-        NodeKind::Field(f) => {
+        NodeKind::Field(f, _) => {
             let v = ev.get(*f);
             Cow::Borrowed(if v.is_empty() { &NULL } else { v })
         }

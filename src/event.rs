@@ -17,16 +17,28 @@ pub type FieldId = u32;
 /// Deepest JSON nesting followed inside an interesting field (serde_json also stops at 128).
 const MAX_NESTING: usize = 128;
 
+/// How values of a field compare, from an Elasticsearch mapping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldKind {
+    #[default]
+    Plain,
+    /// The `version` field type: semantic-version ordering.
+    Version,
+}
+
 /// The interned field paths of a rule set.
 #[derive(Clone, Debug, Default)]
 pub struct Fields {
     names: Vec<String>,
+    kinds: Vec<FieldKind>,
     root: Trie,
 }
 
 #[derive(Clone, Debug, Default)]
 struct Trie {
     leaf: Option<FieldId>,
+    /// A mapping's `null_value`: what an explicit JSON `null` is read as.
+    null_value: Option<Value<'static>>,
     /// Sorted by segment, for binary search.
     children: Vec<(Box<str>, Trie)>,
 }
@@ -58,8 +70,33 @@ impl Fields {
         }
         *node.leaf.get_or_insert_with(|| {
             self.names.push(path.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join("."));
+            self.kinds.push(FieldKind::Plain);
             (self.names.len() - 1) as FieldId
         })
+    }
+
+    fn node_mut(&mut self, dotted: &str) -> &mut Trie {
+        self.intern_dotted(dotted);
+        let mut node = &mut self.root;
+        for seg in dotted.split('.') {
+            let i = node.children.binary_search_by(|(k, _)| k.as_ref().cmp(seg)).expect("interned");
+            node = &mut node.children[i].1;
+        }
+        node
+    }
+
+    /// Reads an explicit JSON `null` of this field as `value` (a mapping's `null_value`).
+    pub fn set_null_value(&mut self, dotted: &str, value: Value<'static>) {
+        self.node_mut(dotted).null_value = Some(value);
+    }
+
+    pub fn set_kind(&mut self, dotted: &str, kind: FieldKind) {
+        let id = self.intern_dotted(dotted);
+        self.kinds[id as usize] = kind;
+    }
+
+    pub fn kind(&self, id: FieldId) -> FieldKind {
+        self.kinds[id as usize]
     }
 
     pub fn intern_dotted(&mut self, dotted: &str) -> FieldId {
@@ -203,11 +240,14 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
         self.push(Value::Str(Cow::Owned(v)));
         Ok(())
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
+    fn visit_unit<E>(mut self) -> Result<(), E> {
+        if let Some(v) = &self.node.null_value {
+            self.push(v.clone());
+        }
         Ok(())
     }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
@@ -217,7 +257,10 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
         if self.depth >= MAX_NESTING {
             return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
         }
-        while seq.next_element_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?.is_some() {}
+        while seq
+            .next_element_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?
+            .is_some()
+        {}
         Ok(())
     }
 

@@ -137,7 +137,9 @@ impl<'a> Explainer<'a> {
                 let word = if is_and { "and" } else { "or" };
                 let count = |want| children.iter().filter(|c| c.result == want).count();
                 let reason = match result {
-                    r if r == decisive => format!("{} of {} operands {}", count(decisive), children.len(), tri(decisive)),
+                    r if r == decisive => {
+                        format!("{} of {} operands {}", count(decisive), children.len(), tri(decisive))
+                    }
                     r if r == neutral => format!("all {} operands {}", children.len(), tri(neutral)),
                     _ => format!("{} of {} operands null", count(None), children.len()),
                 };
@@ -159,7 +161,7 @@ impl<'a> Explainer<'a> {
     fn leaf(&self, n: &Node, ev: &Event, cx: &mut Scratch) -> Explanation {
         let outcome = eval::predicate(n, ev, cx);
         let (kind, operand, rhs): (&'static str, Option<&Node>, Option<&Node>) = match &n.kind {
-            NodeKind::Compare(_, a, b) => ("compare", Some(&**a), Some(&**b)),
+            NodeKind::Compare(_, a, b) | NodeKind::CompareVersions(_, a, b) => ("compare", Some(&**a), Some(&**b)),
             NodeKind::IsNull(a, _) => ("exists", Some(&**a), None),
             NodeKind::In(a, _, _) => ("in", Some(&**a), None),
             NodeKind::Match(a, _) => ("match", Some(&**a), None),
@@ -168,10 +170,11 @@ impl<'a> Explainer<'a> {
         let mut e = self.node(n.span, kind, outcome.result, String::new());
         let vals: Vec<Value> = operand.map(|o| eval::values(o, ev, cx).into_owned()).unwrap_or_default();
         let present: Vec<&Value> = vals.iter().filter(|v| !v.is_null()).collect();
-        if let Some(NodeKind::Field(f)) = operand.map(|o| &o.kind) {
+        if let Some(NodeKind::Field(f, _)) = operand.map(|o| &o.kind) {
             e.field = Some(self.fields.name(*f).to_string());
         }
-        let subject = e.field.clone().unwrap_or_else(|| operand.map_or(String::new(), |o| o.span.text(self.src).to_string()));
+        let subject =
+            e.field.clone().unwrap_or_else(|| operand.map_or(String::new(), |o| o.span.text(self.src).to_string()));
         e.values = present.iter().take(MAX_VALUES).map(|v| v.to_owned_value()).collect();
         if present.len() > MAX_VALUES {
             e.values_total = Some(present.len());
@@ -180,7 +183,12 @@ impl<'a> Explainer<'a> {
             match &n.kind {
                 NodeKind::In(_, set, _) => set.source.get(j).cloned(),
                 NodeKind::Match(_, p) => p.source.get(j).cloned(),
-                _ => rhs.map(|r| eval::values(r, ev, &mut Scratch::default()).get(j).map(Value::to_owned_value).unwrap_or(Value::Null)),
+                _ => rhs.map(|r| {
+                    eval::values(r, ev, &mut Scratch::default())
+                        .get(j)
+                        .map(Value::to_owned_value)
+                        .unwrap_or(Value::Null)
+                }),
             }
         };
         if let Some((i, j)) = outcome.witness {
@@ -192,7 +200,11 @@ impl<'a> Explainer<'a> {
             (_, _, _) if present.is_empty() && kind != "value" && kind != "exists" => format!("{subject} has no value"),
             (_, "exists", Some(r)) => {
                 let is_null_test = matches!(n.kind, NodeKind::IsNull(_, false));
-                if r == is_null_test { format!("{subject} has no value") } else { format!("{subject} has a value") }
+                if r == is_null_test {
+                    format!("{subject} has no value")
+                } else {
+                    format!("{subject} has a value")
+                }
             }
             (Some(d), "match", _) | (Some(d), "in", _) => match &d.pattern {
                 Some(p) => format!("{} matched {}", d.value, p),

@@ -13,6 +13,7 @@ pub mod event;
 pub mod explain;
 pub mod functions;
 pub mod lucene;
+pub mod mapping;
 pub mod parser;
 pub mod rule;
 pub mod ruleset;

@@ -26,6 +26,8 @@ pub struct Options {
     pub limits: Limits,
     /// Most rules in one set.
     pub max_rules: usize,
+    /// Fields with an Elasticsearch `null_value` or the `version` type.
+    pub mapping: Vec<crate::mapping::MappedField>,
 }
 
 impl Default for Options {
@@ -36,6 +38,7 @@ impl Default for Options {
             tiebreaker_field: None,
             limits: Limits::default(),
             max_rules: 10_000,
+            mapping: vec![],
         }
     }
 }
@@ -112,6 +115,7 @@ impl RuleSet {
         let category_field = fields.intern_dotted(&options.category_field);
         let timestamp_field = fields.intern_dotted(&options.timestamp_field);
         let tiebreaker_field = options.tiebreaker_field.as_deref().map(|t| fields.intern_dotted(t));
+        crate::mapping::apply(&mut fields, &options.mapping);
         RuleSet {
             options,
             fields,
@@ -162,10 +166,18 @@ impl RuleSet {
     /// Compiles and adds a rule. Errors are positioned in the rule's query text.
     pub fn add(&mut self, rule: Rule) -> Result<usize, Diagnostic> {
         if self.rules.len() >= self.options.max_rules {
-            return Err(Diagnostic::new("", Span::default(), format!("a rule set holds at most {} rules", self.options.max_rules)));
+            return Err(Diagnostic::new(
+                "",
+                Span::default(),
+                format!("a rule set holds at most {} rules", self.options.max_rules),
+            ));
         }
         if self.position(&rule.id).is_some() {
-            return Err(Diagnostic::new("", Span::default(), format!("a rule with id `{}` is already loaded", rule.id)));
+            return Err(Diagnostic::new(
+                "",
+                Span::default(),
+                format!("a rule with id `{}` is already loaded", rule.id),
+            ));
         }
         let compiled = compile_rule(rule, &mut self.fields, &self.options.limits)?;
         self.rules.push(compiled);

@@ -43,7 +43,12 @@ fn keys(c: &mut Compiler, shared: &[ast::Field], own: &[ast::Field]) -> Vec<Key>
 }
 
 fn stage(c: &mut Compiler, shared: &[ast::Field], st: &ast::Stage) -> Result<StageSpec, Diagnostic> {
-    Ok(StageSpec { matcher: c.event_query(&st.query)?, keys: keys(c, shared, &st.by), missing: st.missing, runs: st.runs })
+    Ok(StageSpec {
+        matcher: c.event_query(&st.query)?,
+        keys: keys(c, shared, &st.by),
+        missing: st.missing,
+        runs: st.runs,
+    })
 }
 
 impl SequenceSpec {

@@ -180,13 +180,10 @@ struct Partial {
     /// Input positions of the positive events matched so far.
     events: Vec<u64>,
     first_ts: Nanos,
-    /// Start of the earliest full assignment of the leading missing slots, if they can be filled.
+    /// The latest event matching a leading missing slot before the first event, if any.
     lead_ts: Option<Nanos>,
-    /// Every middle gap passed so far had all its missing slots filled.
-    middle_filled: bool,
-    /// Missing slots of the current gap (or of the trailing slots) filled so far.
-    progress: u32,
-    /// When waiting for trailing missing slots: the time after which it can no longer be excluded.
+    /// When waiting for a trailing missing event: where the excluding window starts and ends.
+    start: Nanos,
     deadline: Nanos,
 }
 
@@ -194,8 +191,8 @@ struct Partial {
 struct KeyState {
     /// `slots[j]`: the partial that has matched positive stages `0..=j`.
     slots: Vec<Option<Partial>>,
-    /// Recent events matching each leading missing slot: (ts, pos).
-    leading: Vec<VecDeque<(Nanos, u64)>>,
+    /// The latest event matching a leading missing slot: (ts, pos).
+    leading: Option<(Nanos, u64)>,
     /// Complete candidates waiting to see whether their trailing missing slots get filled.
     trailing: Vec<Partial>,
 }
@@ -230,10 +227,6 @@ impl Layout {
         }
         l.trailing = pending;
         l
-    }
-
-    fn has_missing(&self) -> bool {
-        !self.leading.is_empty() || !self.trailing.is_empty() || self.gaps.iter().any(|g| !g.is_empty())
     }
 }
 
@@ -298,7 +291,9 @@ impl std::fmt::Debug for ScratchCell {
 fn fresh_state(r: &CompiledRule) -> RuleState {
     match &r.body {
         Body::Event(_) => RuleState::Event(Pipes::new(&r.query.pipes)),
-        Body::Sequence(s) => RuleState::Sequence(Box::new(SequenceState { pipes: Pipes::new(&s.pipes), ..Default::default() })),
+        Body::Sequence(s) => {
+            RuleState::Sequence(Box::new(SequenceState { pipes: Pipes::new(&s.pipes), ..Default::default() }))
+        }
         Body::Sample(s) => RuleState::Sample(SampleState { pipes: Pipes::new(&s.pipes), ..Default::default() }),
     }
 }
@@ -316,7 +311,9 @@ impl Stream {
             .rules
             .iter()
             .map(|(_, r)| match r {
-                RuleState::Sequence(s) => s.pending as u64 + s.buffer.len() as u64 + s.heap.as_ref().map_or(0, |h| h.len() as u64),
+                RuleState::Sequence(s) => {
+                    s.pending as u64 + s.buffer.len() as u64 + s.heap.as_ref().map_or(0, |h| h.len() as u64)
+                }
                 _ => 0,
             })
             .sum();
@@ -325,12 +322,17 @@ impl Stream {
 
     /// Aligns the per-rule state with the rule set (rules added, removed or reordered).
     fn sync(&mut self, rs: &RuleSet) {
-        let same = self.rules.len() == rs.len() && self.rules.iter().zip(rs.rules()).all(|((id, _), r)| *id == r.rule.id);
+        let same =
+            self.rules.len() == rs.len() && self.rules.iter().zip(rs.rules()).all(|((id, _), r)| *id == r.rule.id);
         if same {
             return;
         }
         let mut old: HashMap<String, RuleState> = self.rules.drain(..).collect();
-        self.rules = rs.rules().iter().map(|r| (r.rule.id.clone(), old.remove(&r.rule.id).unwrap_or_else(|| fresh_state(r)))).collect();
+        self.rules = rs
+            .rules()
+            .iter()
+            .map(|r| (r.rule.id.clone(), old.remove(&r.rule.id).unwrap_or_else(|| fresh_state(r))))
+            .collect();
     }
 
     /// Serialises the whole state (pending partial matches, buffers, counters) as JSON.
@@ -367,7 +369,16 @@ impl Stream {
                         }
                         continue;
                     };
-                    let Some(rec) = record(rs, spec.stages.iter().chain(spec.until.iter()), spec.stages.len(), ev, ts, pos, cx, &self.options) else {
+                    let Some(rec) = record(
+                        rs,
+                        spec.stages.iter().chain(spec.until.iter()),
+                        spec.stages.len(),
+                        ev,
+                        ts,
+                        pos,
+                        cx,
+                        &self.options,
+                    ) else {
                         continue;
                     };
                     st.newest = Some(st.newest.map_or(ts, |n| n.max(ts)));
@@ -378,11 +389,13 @@ impl Stream {
                         }
                     }
                     st.heap().push(Reverse(rec));
-                    let horizon = st.newest.unwrap_or(ts).saturating_sub(self.options.lateness_ms as i64 * NANOS_PER_MS);
+                    let horizon =
+                        st.newest.unwrap_or(ts).saturating_sub(self.options.lateness_ms as i64 * NANOS_PER_MS);
                     st.release(spec, &r.rule, Some(horizon), &self.options, &mut self.stats, &mut out);
                 }
                 (Body::Sample(spec), RuleState::Sample(st)) if !st.pipes.done() => {
-                    if let Some(rec) = record(rs, spec.stages.iter(), spec.stages.len(), ev, 0, pos, cx, &self.options) {
+                    if let Some(rec) = record(rs, spec.stages.iter(), spec.stages.len(), ev, 0, pos, cx, &self.options)
+                    {
                         st.push(spec, &r.rule, rec, &mut out);
                     }
                 }
@@ -460,7 +473,13 @@ fn record<'s>(
     cx: &mut Scratch,
     opts: &StreamOptions,
 ) -> Option<Record> {
-    let mut rec = Record { ts, tie: rs.tiebreaker_field.and_then(|f| ev.get(f).first().map(KeyValue::of)), pos, stages: vec![], until: vec![] };
+    let mut rec = Record {
+        ts,
+        tie: rs.tiebreaker_field.and_then(|f| ev.get(f).first().map(KeyValue::of)),
+        pos,
+        stages: vec![],
+        until: vec![],
+    };
     for (i, st) in stages.enumerate() {
         if !eval::matches(&st.matcher, ev, rs.category_field, cx) {
             continue;
@@ -496,12 +515,16 @@ impl SequenceState {
         self.index = None;
     }
 
-    fn key(&mut self, k: &KeyTuple, n: usize, leading: usize) -> &mut KeyState {
-        key_state(&mut self.keys, &mut self.index, k, n, leading)
-    }
-
     /// Hands buffered records up to `horizon` (all of them when `None`) to the state machine.
-    fn release(&mut self, spec: &SequenceSpec, rule: &crate::rule::Rule, horizon: Option<Nanos>, opts: &StreamOptions, stats: &mut Stats, out: &mut Vec<Alert>) {
+    fn release(
+        &mut self,
+        spec: &SequenceSpec,
+        rule: &crate::rule::Rule,
+        horizon: Option<Nanos>,
+        opts: &StreamOptions,
+        stats: &mut Stats,
+        out: &mut Vec<Alert>,
+    ) {
         let layout = Layout::of(spec);
         loop {
             let heap = self.heap();
@@ -525,7 +548,16 @@ impl SequenceState {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn step(&mut self, spec: &SequenceSpec, layout: &Layout, rule: &crate::rule::Rule, rec: &Record, opts: &StreamOptions, stats: &mut Stats, out: &mut Vec<Alert>) {
+    fn step(
+        &mut self,
+        spec: &SequenceSpec,
+        layout: &Layout,
+        rule: &crate::rule::Rule,
+        rec: &Record,
+        opts: &StreamOptions,
+        stats: &mut Stats,
+        out: &mut Vec<Alert>,
+    ) {
         let n = layout.positives.len();
         let maxspan = spec.maxspan_ms.map(|m| (m as i64).saturating_mul(NANOS_PER_MS));
         let within = |start: Nanos, ts: Nanos| maxspan.is_none_or(|m| ts.saturating_sub(start) <= m);
@@ -554,47 +586,30 @@ impl SequenceState {
             }
         }
 
-        // `until`: the key's pending partial matches end here.
-        for k in &rec.until {
-            let ks = self.key(k, n, layout.leading.len());
-            let dropped = ks.slots.iter_mut().filter_map(Option::take).count();
-            self.pending -= dropped.min(self.pending);
-        }
-
-        // Missing-event stages fill the gaps of partials waiting there, and trailing slots.
+        // Missing-event stages: an event in a middle gap ends the partial waiting there; an event
+        // after a complete candidate decides whether its trailing slot excludes it.
         for (stage, keys) in &rec.stages {
             let stage = *stage as usize;
             if !spec.stages[stage].missing {
                 continue;
             }
             for k in keys {
-                let ks = self.key(k, n, layout.leading.len());
+                let ks = key_state(&mut self.keys, &mut self.index, k, n);
                 for (j, gap) in layout.gaps.iter().enumerate() {
-                    if let Some(p) = ks.slots[j].as_mut() {
-                        if gap.get(p.progress as usize) == Some(&stage) {
-                            p.progress += 1;
+                    if gap.contains(&stage) && ks.slots[j].take().is_some() {
+                        self.pending -= 1.min(self.pending);
+                    }
+                }
+                if layout.trailing.contains(&stage) {
+                    for p in ks.trailing.drain(..) {
+                        self.pending -= 1.min(self.pending);
+                        // Excluded when the missing event falls inside the window; otherwise no
+                        // later event can fall inside it either.
+                        if !within(p.start, now) {
+                            self.pipes.feed(0, sequence_alert(rule, &p), out);
                         }
                     }
                 }
-                let mut excluded = 0;
-                ks.trailing.retain_mut(|p| {
-                    if layout.trailing.get(p.progress as usize) != Some(&stage) {
-                        return true;
-                    }
-                    p.progress += 1;
-                    if (p.progress as usize) < layout.trailing.len() {
-                        return true;
-                    }
-                    // Every slot has an event; keep the candidate only if that full sequence is too long.
-                    let start = p.lead_ts.unwrap_or(p.first_ts).min(p.first_ts);
-                    if within(start, now) {
-                        excluded += 1;
-                        return false;
-                    }
-                    p.deadline = Nanos::MIN;
-                    true
-                });
-                self.pending -= excluded.min(self.pending);
             }
         }
 
@@ -603,11 +618,10 @@ impl SequenceState {
             let stage = layout.positives[j];
             let Some((_, keys)) = rec.stages.iter().find(|(s, _)| *s as usize == stage) else { continue };
             for k in keys {
-                let lead_len = layout.leading.len();
-                let ks = key_state(&mut self.keys, &mut self.index, k, n, lead_len);
+                let ks = key_state(&mut self.keys, &mut self.index, k, n);
                 let partial = if j == 0 {
-                    let lead_ts = if lead_len == 0 { Some(rec.ts) } else { latest_assignment(&ks.leading, rec.pos) };
-                    Some(Partial { events: vec![rec.pos], first_ts: rec.ts, lead_ts, middle_filled: true, progress: 0, deadline: 0 })
+                    let lead_ts = ks.leading.map(|(t, _)| t);
+                    Some(Partial { events: vec![rec.pos], first_ts: rec.ts, lead_ts, start: rec.ts, deadline: 0 })
                 } else {
                     match ks.slots[j - 1].take() {
                         None => None,
@@ -617,8 +631,6 @@ impl SequenceState {
                                 stats.expired += 1;
                                 None
                             } else {
-                                p.middle_filled &= p.progress as usize >= layout.gaps[j - 1].len();
-                                p.progress = 0;
                                 p.events.push(rec.pos);
                                 Some(p)
                             }
@@ -632,22 +644,18 @@ impl SequenceState {
                     }
                     continue;
                 }
-                // Complete. Without missing slots it is a match; with them, it is one unless
-                // events can fill every missing slot within maxspan.
-                if !layout.has_missing() {
+                // Complete. Leading and trailing missing slots exclude it together: only when
+                // events exist for both (or for the one there is) within maxspan of each other.
+                if layout.leading.is_empty() && layout.trailing.is_empty() {
                     self.pipes.feed(0, sequence_alert(rule, &p), out);
                     continue;
                 }
                 let lead_ok = layout.leading.is_empty() || p.lead_ts.is_some_and(|l| within(l, rec.ts));
-                let excludable = p.middle_filled && lead_ok;
-                if !excludable {
+                if !lead_ok {
                     self.pipes.feed(0, sequence_alert(rule, &p), out);
-                } else if layout.trailing.is_empty() {
-                    // Every slot is filled within maxspan: excluded.
-                } else {
-                    let start = p.lead_ts.unwrap_or(p.first_ts).min(p.first_ts);
-                    p.deadline = maxspan.map_or(Nanos::MAX, |m| start.saturating_add(m));
-                    p.progress = 0;
+                } else if !layout.trailing.is_empty() {
+                    p.start = p.lead_ts.filter(|_| !layout.leading.is_empty()).unwrap_or(p.first_ts);
+                    p.deadline = maxspan.map_or(Nanos::MAX, |m| p.start.saturating_add(m));
                     self.min_deadline = Some(self.min_deadline.map_or(p.deadline, |d| d.min(p.deadline)));
                     ks.trailing.push(p);
                     self.pending += 1;
@@ -655,35 +663,22 @@ impl SequenceState {
             }
         }
 
-        // Candidates decided not to be excluded by a too-late trailing fill.
-        for (_, ks) in &mut self.keys {
-            let mut i = 0;
-            while i < ks.trailing.len() {
-                if ks.trailing[i].deadline == Nanos::MIN {
-                    let p = ks.trailing.remove(i);
-                    self.pending -= 1.min(self.pending);
-                    self.pipes.feed(0, sequence_alert(rule, &p), out);
-                } else {
-                    i += 1;
-                }
-            }
+        // `until`: the key's pending partial matches end here. It comes after the positive
+        // stages because an event can complete a sequence and be its `until` at the same time
+        // (Elasticsearch keeps that match); partials it merely advanced are dropped.
+        for k in &rec.until {
+            let ks = key_state(&mut self.keys, &mut self.index, k, n);
+            let dropped = ks.slots.iter_mut().filter_map(Option::take).count();
+            self.pending -= dropped.min(self.pending);
         }
 
-        // Leading missing slots remember recent events (after the positives, so that an event is
-        // never its own leading missing event).
+        // Leading missing slots remember the latest matching event (after the positives, so that
+        // an event is never its own leading missing event).
         if !layout.leading.is_empty() {
             for (stage, keys) in &rec.stages {
-                for (li, &ls) in layout.leading.iter().enumerate() {
-                    if ls != *stage as usize {
-                        continue;
-                    }
+                if layout.leading.contains(&(*stage as usize)) {
                     for k in keys {
-                        let ks = self.key(k, n, layout.leading.len());
-                        let h = &mut ks.leading[li];
-                        h.push_back((rec.ts, rec.pos));
-                        if h.len() > layout.leading.len() + 1 {
-                            h.pop_front();
-                        }
+                        key_state(&mut self.keys, &mut self.index, k, n).leading = Some((rec.ts, rec.pos));
                     }
                 }
             }
@@ -708,8 +703,8 @@ impl SequenceState {
                         self.pending -= 1.min(self.pending);
                     }
                 }
-                for h in &mut ks.leading {
-                    h.retain(|(t, _)| now.saturating_sub(*t) <= m);
+                if ks.leading.is_some_and(|(t, _)| now.saturating_sub(t) > m) {
+                    ks.leading = None;
                 }
             }
         }
@@ -736,7 +731,7 @@ impl SequenceState {
         }
         // Forget keys with nothing pending.
         let before = self.keys.len();
-        self.keys.retain(|(_, k)| k.slots.iter().any(Option::is_some) || !k.trailing.is_empty() || k.leading.iter().any(|h| !h.is_empty()));
+        self.keys.retain(|(_, k)| k.slots.iter().any(Option::is_some) || !k.trailing.is_empty() || k.leading.is_some());
         if self.keys.len() != before {
             self.index = None;
         }
@@ -748,27 +743,13 @@ fn key_state<'k>(
     index: &mut Option<HashMap<KeyTuple, usize>>,
     k: &KeyTuple,
     n: usize,
-    leading: usize,
 ) -> &'k mut KeyState {
     let index = index.get_or_insert_with(|| keys.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
     let i = *index.entry(k.clone()).or_insert_with(|| {
-        keys.push((k.clone(), KeyState { slots: vec![None; n], leading: vec![VecDeque::new(); leading], trailing: vec![] }));
+        keys.push((k.clone(), KeyState { slots: vec![None; n], leading: None, trailing: vec![] }));
         keys.len() - 1
     });
     &mut keys[i].1
-}
-
-/// The latest events that can fill the leading missing slots in order, before position `before`;
-/// returns the time of the first of them.
-fn latest_assignment(history: &[VecDeque<(Nanos, u64)>], before: u64) -> Option<Nanos> {
-    let mut limit = before;
-    let mut first = None;
-    for h in history.iter().rev() {
-        let &(ts, pos) = h.iter().rev().find(|(_, p)| *p < limit)?;
-        limit = pos;
-        first = Some(ts);
-    }
-    first
 }
 
 impl SampleState {
@@ -803,7 +784,11 @@ impl SampleState {
 }
 
 /// The whole input at once: pushes every event, then flushes. Convenience for tests and batch use.
-pub fn run_all<'a>(rs: &RuleSet, events: impl IntoIterator<Item = &'a Event<'a>>, options: StreamOptions) -> (Vec<Alert>, Stats) {
+pub fn run_all<'a>(
+    rs: &RuleSet,
+    events: impl IntoIterator<Item = &'a Event<'a>>,
+    options: StreamOptions,
+) -> (Vec<Alert>, Stats) {
     let mut s = Stream::new(rs, options);
     let mut out = Vec::new();
     for (i, ev) in events.into_iter().enumerate() {

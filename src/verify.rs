@@ -24,9 +24,6 @@ pub fn verify(src: &str, q: &Query) -> Result {
                 if s.maxspan.is_none() {
                     return err(m.span, "missing events (`![…]`) need a sequence `with maxspan=…`".into());
                 }
-                if m.runs > 1 {
-                    return err(m.span, "missing events (`![…]`) cannot use `with runs`".into());
-                }
             }
             if s.stages.iter().all(|st| st.missing) {
                 return err(s.span, "a sequence needs at least one query that is not a missing event (`![…]`)".into());

@@ -23,9 +23,16 @@ enum Kind {
     Suffix(String),
     Contains(Finder<'static>),
     /// Only `*` and `?`: a bound on the number of characters.
-    Length { min: usize, exact: bool },
+    Length {
+        min: usize,
+        exact: bool,
+    },
     /// `p0*p1*…*pn`.
-    Segments { first: String, middle: Vec<Finder<'static>>, last: String },
+    Segments {
+        first: String,
+        middle: Vec<Finder<'static>>,
+        last: String,
+    },
     Regex(Regex),
 }
 
@@ -150,7 +157,10 @@ pub struct WildcardSet {
 
 impl WildcardSet {
     /// `patterns` pairs each pattern with the position reported by [`WildcardSet::find`].
-    pub fn new<'p>(patterns: impl IntoIterator<Item = (usize, &'p str)>, insensitive: bool) -> Result<WildcardSet, String> {
+    pub fn new<'p>(
+        patterns: impl IntoIterator<Item = (usize, &'p str)>,
+        insensitive: bool,
+    ) -> Result<WildcardSet, String> {
         let mut set = WildcardSet { exact: HashSet::new(), patterns: vec![], exact_index: vec![], insensitive };
         for (i, p) in patterns {
             let w = Wildcard::new(p, insensitive)?;
