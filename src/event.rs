@@ -192,6 +192,14 @@ impl<'de> Seed<'_, '_, 'de> {
             self.out.push((id, v));
         }
     }
+
+    fn scalar<E: de::Error>(mut self, v: Value<'de>) -> Result<(), E> {
+        if self.root {
+            return Err(E::custom("an event must be a JSON object"));
+        }
+        self.push(v);
+        Ok(())
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_, '_, 'de> {
@@ -212,33 +220,26 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(mut self, v: bool) -> Result<(), E> {
-        self.push(Value::Bool(v));
-        Ok(())
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.scalar(Value::Bool(v))
     }
-    fn visit_i64<E>(mut self, v: i64) -> Result<(), E> {
-        self.push(Value::Int(v));
-        Ok(())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.scalar(Value::Int(v))
     }
-    fn visit_u64<E>(mut self, v: u64) -> Result<(), E> {
-        self.push(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int));
-        Ok(())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.scalar(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
     }
-    fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
-        self.push(Value::Float(v));
-        Ok(())
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.scalar(Value::Float(v))
     }
-    fn visit_borrowed_str<E>(mut self, v: &'de str) -> Result<(), E> {
-        self.push(Value::Str(Cow::Borrowed(v)));
-        Ok(())
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.scalar(Value::Str(Cow::Borrowed(v)))
     }
-    fn visit_str<E>(mut self, v: &str) -> Result<(), E> {
-        self.push(Value::Str(Cow::Owned(v.to_owned())));
-        Ok(())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.scalar(Value::Str(Cow::Owned(v.to_owned())))
     }
-    fn visit_string<E>(mut self, v: String) -> Result<(), E> {
-        self.push(Value::Str(Cow::Owned(v)));
-        Ok(())
+    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+        self.scalar(Value::Str(Cow::Owned(v)))
     }
     fn visit_unit<E>(mut self) -> Result<(), E> {
         if let Some(v) = &self.node.null_value {
@@ -254,6 +255,9 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.root {
+            return Err(de::Error::custom("an event must be a JSON object, not an array"));
+        }
         if self.depth >= MAX_NESTING {
             return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
         }

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod event;
 pub mod explain;
 pub mod functions;
+pub mod input;
 pub mod lucene;
 pub mod mapping;
 pub mod parser;
