@@ -1,5 +1,5 @@
 fn main() {
-    let mut rs = eqlite::RuleSet::new(eqlite::Options { category_field: "event_type".into(), ..Default::default() });
-    rs.add_query("q", r#"file where file_name like ("winini*.exe", "lsass.*")"#).unwrap();
-    println!("{:#?}", rs.rules()[0].body);
+    for p in ["*?:\\Users\\Public\\*", "*(New-Object*"] {
+        println!("{:?}", eqlite::wildcard::Wildcard::new(p, true).map(|_| ()));
+    }
 }

@@ -336,7 +336,7 @@ mod tests {
         f
     }
 
-    fn strs<'a>(ev: &'a Event, f: &Fields, name: &str) -> Vec<String> {
+    fn strs(ev: &Event, f: &Fields, name: &str) -> Vec<String> {
         ev.get(f.lookup(name).unwrap()).iter().map(|v| v.to_string()).collect()
     }
 

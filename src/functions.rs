@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(call(IndexOf, true, &[v("ABC"), v("b")], &[]), Value::Int(1));
         assert_eq!(call(Length, false, &[v("😀")], &[]), Value::Int(2));
         assert_eq!(call(Number, false, &[v(" 0x1F ")], &[]), Value::Int(31));
-        assert_eq!(call(Number, false, &[v("3.14")], &[]), Value::Float(3.14));
+        assert_eq!(call(Number, false, &[v("2.5")], &[]), Value::Float(2.5));
         assert_eq!(call(Number, false, &[v("ff"), Value::Int(16)], &[]), Value::Int(255));
         assert_eq!(call(String, false, &[Value::Float(2.0)], &[]), v("2.0"));
         assert_eq!(call(Concat, false, &[v("a"), Value::Int(1), Value::Bool(true)], &[]), v("a1true"));

@@ -80,7 +80,7 @@ struct EqlSequence<'a> {
 }
 
 /// The events of a search response, if `json` is one.
-fn search_hits<'a>(json: &'a str) -> Option<Vec<&'a str>> {
+fn search_hits(json: &str) -> Option<Vec<&str>> {
     if !json.contains("\"hits\"") {
         return None;
     }
@@ -215,7 +215,11 @@ fn split_array<'a>(text: &'a str, open: usize) -> Vec<Item<'a>> {
         }
         out.push(Err(error_at(text, text.len(), "the array is not closed with `]`".into())));
     } else if !text[i + 1..].trim().is_empty() {
-        out.push(Err(error_at(text, i + 1 + (text[i + 1..].len() - text[i + 1..].trim_start().len()), "text after the end of the array".into())));
+        out.push(Err(error_at(
+            text,
+            i + 1 + (text[i + 1..].len() - text[i + 1..].trim_start().len()),
+            "text after the end of the array".into(),
+        )));
     }
     out
 }
@@ -234,7 +238,10 @@ mod tests {
         assert_eq!(jsons("{\"a\":1}\n{\"a\":2}\n"), [r#"{"a":1}"#, r#"{"a":2}"#]);
         assert_eq!(jsons("{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}"), ["{\n  \"a\": 1\n}", "{\n  \"a\": 2\n}"]);
         assert_eq!(jsons(r#" [ {"a":1}, {"a":[1,2]} ] "#), [r#"{"a":1}"#, r#"{"a":[1,2]}"#]);
-        assert_eq!(jsons(r#"{"took":1,"hits":{"total":{"value":1},"hits":[{"_source":{"a":1}}]}}"#), [r#"{"_source":{"a":1}}"#]);
+        assert_eq!(
+            jsons(r#"{"took":1,"hits":{"total":{"value":1},"hits":[{"_source":{"a":1}}]}}"#),
+            [r#"{"_source":{"a":1}}"#]
+        );
         assert_eq!(jsons(r#"{"hits":{"sequences":[{"events":[{"x":1},{"x":2}]}]}}"#), [r#"{"x":1}"#, r#"{"x":2}"#]);
         assert!(jsons("").is_empty());
     }

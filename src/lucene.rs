@@ -49,7 +49,8 @@ struct Translator {
 }
 
 pub(crate) fn lit(c: char) -> String {
-    if c.is_ascii() && !c.is_ascii_alphanumeric() && c != ' ' {
+    // `\<` and `\>` are word boundaries in regex-syntax, and `<`, `>` need no escaping.
+    if c.is_ascii() && !c.is_ascii_alphanumeric() && !matches!(c, ' ' | '<' | '>') {
         format!("\\{c}")
     } else if c.is_whitespace() || c.is_control() {
         format!("\\x{{{:x}}}", c as u32)
@@ -241,6 +242,7 @@ mod tests {
         assert!(m(".*?net1[ ]+localgroup.*?", "net1  localgroup x"));
         assert!(!m("cu", "curl"), "anchored at both ends");
         assert!(m("a^b$", "a^b$"), "^ and $ are literal");
+        assert!(m("\\<a\\>", "<a>") && m("[<>]", ">"));
         assert!(m("\\d", "d") && !m("\\d", "1"), "no shorthand classes");
         assert!(m("@", "anything") && !m("#", ""));
         assert!(m("\"a.b\"c", "a.bc") && !m("\"a.b\"c", "axbc"));

@@ -1,1 +1,124 @@
-fn main() {}
+//! `eqlite`, the command-line tool: a thin shell over the library. The modules under `src/cli/`
+//! belong to this binary only.
+
+mod cli;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Evaluate Elastic EQL detection rules on JSON events, outside Elasticsearch.
+///
+/// Events may be one JSON object, NDJSON, a JSON array, or an Elasticsearch search response
+/// (`hits.hits` are unwrapped to their `_source`). Without --rules or --query, the embedded
+/// kubelet / Kubernetes-node-API rule pack is used.
+#[derive(Parser)]
+#[command(name = "eqlite", version, about, long_about, max_term_width = 100)]
+#[command(after_help = "Examples:\n  \
+    eqlite scan events.ndjson                       alerts from the kubelet pack, one JSON line each\n  \
+    eqlite scan --rules detection-rules/rules -     every rule under a directory, events on stdin\n  \
+    eqlite scan --query 'process where process.name == \"curl\"' events.json\n  \
+    eqlite explain --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef event.json\n  \
+    eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n\n\
+Exit status: 0 success; 1 error (bad rule, unreadable file); 2 some events were invalid and skipped.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan events and print one JSON line per alert.
+    ///
+    /// Each alert is {"rule_id", "rule_name", "severity", "risk_score", "events"}, where "events"
+    /// lists the 0-based positions of the input events that make up the match (every input item
+    /// counts, including invalid ones). Invalid events are reported on stderr with their line and
+    /// skipped; the others are still scanned.
+    Scan(ScanArgs),
+    /// Explain, clause by clause, why each rule matched each event or did not.
+    ///
+    /// Prints one JSON line per (event, rule): the rule, whether it matched, and the explanation
+    /// tree of every clause with its source span, result (true/false/null), the values it looked
+    /// at and the value and pattern that decided it.
+    Explain(ExplainArgs),
+    /// Parse and compile rules only; print diagnostics; exit non-zero on any error.
+    Check(RuleArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct RuleArgs {
+    /// A detection-rules TOML file, or a directory searched recursively for them. Repeatable.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// An EQL query to run as a rule named query-N (N counts from 0). Repeatable.
+    #[arg(long = "query", value_name = "EQL")]
+    pub queries: Vec<String>,
+    /// Field holding the event category that `process where` tests.
+    #[arg(long, value_name = "FIELD", default_value = "event.category")]
+    pub category_field: String,
+    /// Field holding the event time (a rule's timestamp_override wins when the event has it).
+    #[arg(long, value_name = "FIELD", default_value = "@timestamp")]
+    pub timestamp_field: String,
+    /// Field ordering events with equal timestamps (default: input order).
+    #[arg(long, value_name = "FIELD")]
+    pub tiebreaker_field: Option<String>,
+    /// An Elasticsearch index mapping (JSON); its null_value settings and version-typed fields apply.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Print rules that were skipped (not EQL) and other details.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// How late an event may arrive (relative to the newest seen) and still join sequences in
+    /// time order, e.g. 30s, 5m. Later events are counted and kept out of sequences.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub lateness: String,
+    /// Most pending partial sequence matches per rule; the oldest are evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_pending: usize,
+    /// Print counters (events, alerts, invalid, late, evicted) to stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// Events to scan; `-` or nothing for stdin.
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Only this rule (by rule_id).
+    #[arg(long, value_name = "RULE_ID")]
+    pub rule: Option<String>,
+    /// Only (event, rule) pairs that matched.
+    #[arg(long)]
+    pub matched: bool,
+    /// Pretty-print the JSON.
+    #[arg(long)]
+    pub pretty: bool,
+    /// Events to explain; `-` or nothing for stdin.
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(a) => cli::scan::run(a),
+        Command::Explain(a) => cli::explain::run(a),
+        Command::Check(a) => cli::check::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("eqlite: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -21,7 +21,7 @@ enum Kind {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(Finder<'static>),
+    Contains(Box<Finder<'static>>),
     /// Only `*` and `?`: a bound on the number of characters.
     Length {
         min: usize,
@@ -71,7 +71,7 @@ impl Wildcard {
             match parts.as_slice() {
                 [pre, ""] => Kind::Prefix(pre.to_string()),
                 ["", suf] => Kind::Suffix(suf.to_string()),
-                ["", mid, ""] => Kind::Contains(Finder::new(mid.as_bytes()).into_owned()),
+                ["", mid, ""] => Kind::Contains(Box::new(Finder::new(mid.as_bytes()).into_owned())),
                 _ => Kind::Segments {
                     first: parts[0].to_string(),
                     last: parts[parts.len() - 1].to_string(),
@@ -222,6 +222,7 @@ mod tests {
         assert!(m("*a*b*c*", "xxaxxbxxcxx") && !m("*a*b*c*", "cba"));
         assert!(m("ab*ab", "abab") && !m("ab*ab", "aba"));
         assert!(m(r"C:\*\x.exe", r"C:\Windows\x.exe"), "backslash is literal");
+        assert!(m("*/?cMD<*", "x /scMD<y") && !m("*/?cMD<*", "x /cMD<y"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Every EQL rule of elastic/detection-rules (../shared/corpus) parses.
 
 use eqlite::rule::{parse_rule_toml, Loaded};
+use eqlite::RuleSet;
 use std::path::{Path, PathBuf};
 
 fn corpus_dir() -> Option<PathBuf> {
@@ -48,4 +49,23 @@ fn every_corpus_query_parses() {
     assert_eq!(files.len(), 1081);
     assert!(failed.is_empty(), "{} corpus rules failed to parse", failed.len());
     assert_eq!(parsed, 1081);
+}
+
+#[test]
+fn every_corpus_query_compiles_into_one_rule_set() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut files = Vec::new();
+    toml_files(&dir, &mut files);
+    let mut rs = RuleSet::default();
+    let mut failed = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        if let Err(d) = rs.add_toml(&text, &f.display().to_string()) {
+            failed.push(d.rendered);
+        }
+    }
+    assert!(failed.is_empty(), "{} rules failed to compile:\n{}", failed.len(), failed.join("\n\n"));
+    assert_eq!(rs.len(), 1081);
+    let sequences = rs.rules().iter().filter(|r| r.is_sequence()).count();
+    eprintln!("compiled {} rules ({sequences} sequences or samples) sharing {} fields", rs.len(), rs.fields().len());
 }

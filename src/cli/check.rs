@@ -1,0 +1,27 @@
+//! `eqlite check`: parse and compile rules, report problems.
+
+use super::load;
+use crate::RuleArgs;
+use std::process::ExitCode;
+
+pub fn run(args: RuleArgs) -> Result<ExitCode, String> {
+    let rules = load(&args)?;
+    for e in &rules.errors {
+        eprintln!("{e}\n");
+    }
+    if args.verbose {
+        for (what, why) in &rules.skipped {
+            eprintln!("skipped {what}: {why}");
+        }
+    }
+    let sequences = rules.set.rules().iter().filter(|r| r.is_sequence()).count();
+    println!(
+        "{} rules compiled ({} single-event, {} sequence or sample), {} skipped (not EQL), {} failed",
+        rules.set.len(),
+        rules.set.len() - sequences,
+        sequences,
+        rules.skipped.len(),
+        rules.errors.len()
+    );
+    Ok(if rules.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

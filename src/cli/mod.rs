@@ -1,0 +1,217 @@
+//! Shared plumbing of the subcommands: loading rules and reading events.
+
+pub mod check;
+pub mod explain;
+pub mod scan;
+
+use crate::RuleArgs;
+use eqlite::input::{self, InputError};
+use eqlite::rule::Loaded;
+use eqlite::{Options, RuleSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Rules loaded from the command line.
+pub struct Rules {
+    pub set: RuleSet,
+    pub skipped: Vec<(String, String)>,
+    pub errors: Vec<String>,
+    pub files: usize,
+}
+
+fn toml_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            toml_files(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+pub fn options(args: &RuleArgs) -> Result<Options, String> {
+    let mapping = match &args.mapping {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            eqlite::mapping::from_es_json(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => vec![],
+    };
+    Ok(Options {
+        category_field: args.category_field.clone(),
+        timestamp_field: args.timestamp_field.clone(),
+        tiebreaker_field: args.tiebreaker_field.clone(),
+        mapping,
+        ..Options::default()
+    })
+}
+
+/// Loads `--rules` and `--query`, or the kubelet pack when neither is given. Rule errors are
+/// collected, not fatal; callers decide.
+pub fn load(args: &RuleArgs) -> Result<Rules, String> {
+    let mut rules = Rules { set: RuleSet::new(options(args)?), skipped: vec![], errors: vec![], files: 0 };
+    if args.rules.is_empty() && args.queries.is_empty() {
+        rules.set.add_kubelet_pack().map_err(|d| d.rendered)?;
+        rules.files = rules.set.len();
+        return Ok(rules);
+    }
+    let mut files = Vec::new();
+    for p in &args.rules {
+        toml_files(p, &mut files)?;
+    }
+    rules.files = files.len();
+    for f in files {
+        let origin = f.display().to_string();
+        let text = match std::fs::read_to_string(&f) {
+            Ok(t) => t,
+            Err(e) => {
+                rules.errors.push(format!("{origin}: {e}"));
+                continue;
+            }
+        };
+        match rules.set.add_toml(&text, &origin) {
+            Ok(loaded) => {
+                for l in loaded {
+                    if let Loaded::Skipped { name, reason, .. } = l {
+                        rules.skipped.push((format!("{origin} ({name})"), reason));
+                    }
+                }
+            }
+            Err(d) => rules.errors.push(d.rendered),
+        }
+    }
+    for (i, q) in args.queries.iter().enumerate() {
+        let id = format!("query-{i}");
+        if let Err(d) = rules.set.add_query(&id, q) {
+            rules.errors.push(format!("--query {i}:\n{}", d.rendered));
+        }
+    }
+    Ok(rules)
+}
+
+/// `30s`, `5m`, `1h`, `500ms`, `0`.
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().map_err(|_| format!("`{s}` is not a duration such as 30s or 5m"))?;
+    let f = match unit {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (ms, s, m, h, d)")),
+    };
+    n.checked_mul(f).ok_or_else(|| format!("`{s}` is too long"))
+}
+
+pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead>, String> {
+    match path {
+        None => Ok(Box::new(BufReader::with_capacity(1 << 16, std::io::stdin()))),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::with_capacity(1 << 16, std::io::stdin()))),
+        Some(p) => {
+            let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok(Box::new(BufReader::with_capacity(1 << 16, f)))
+        }
+    }
+}
+
+/// One input item: the event's JSON, or why it is not one.
+pub enum Item<'a> {
+    Event { json: &'a str, line: usize },
+    Bad(InputError),
+}
+
+/// Calls `f` for every input item, in order. NDJSON is read line by line (constant memory);
+/// other forms (a JSON array, a pretty-printed object, a search response) are read whole.
+pub fn for_each_item(mut r: Box<dyn BufRead>, mut f: impl FnMut(Item)) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("reading events: {e}");
+    let first = loop {
+        let buf = r.fill_buf().map_err(io)?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => break buf[i],
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
+    };
+    let mut line_no = 0;
+    let mut bytes = Vec::new();
+    if first == b'{' {
+        loop {
+            bytes.clear();
+            if r.read_until(b'\n', &mut bytes).map_err(io)? == 0 {
+                return Ok(());
+            }
+            line_no += 1;
+            let line = match std::str::from_utf8(&bytes) {
+                Ok(l) => l,
+                Err(e) => {
+                    let column = e.valid_up_to() + 1;
+                    f(Item::Bad(InputError { line: line_no, column, offset: 0, message: "invalid UTF-8".into() }));
+                    continue;
+                }
+            };
+            let json = line.trim();
+            if json.is_empty() {
+                continue;
+            }
+            // A line that is not a complete value: the input is pretty-printed; read it whole.
+            if line_no == 1 && serde_json::from_str::<&serde_json::value::RawValue>(json).is_err_and(|e| e.is_eof()) {
+                let mut rest = String::from(line);
+                r.read_to_string(&mut rest).map_err(io)?;
+                return whole(&rest, f);
+            }
+            if json.contains("\"hits\"") && json.contains("\"_source\"") || json.contains("\"sequences\"") {
+                for item in input::split(json) {
+                    match item {
+                        Ok(e) => f(Item::Event { json: e.json, line: line_no }),
+                        Err(mut e) => {
+                            e.line = line_no;
+                            f(Item::Bad(e));
+                        }
+                    }
+                }
+                continue;
+            }
+            f(Item::Event { json, line: line_no });
+        }
+    }
+    let mut all = Vec::new();
+    r.read_to_end(&mut all).map_err(io)?;
+    let text = String::from_utf8(all)
+        .map_err(|e| format!("the input is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
+    whole(&text, f)
+}
+
+fn whole(text: &str, mut f: impl FnMut(Item)) -> Result<(), String> {
+    for item in input::split(text) {
+        match item {
+            Ok(e) => f(Item::Event { json: e.json, line: e.line }),
+            Err(e) => f(Item::Bad(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Whether progress lines should go to stderr.
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
