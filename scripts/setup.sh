@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml | head -1)
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' bindings/wasm/Cargo.toml | head -1)
 : "${WASM_BINDGEN_VERSION:?wasm-bindgen must be pinned with = in Cargo.toml}"
 
 step() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -15,11 +15,10 @@ for t in wasm32-unknown-unknown wasm32-wasip1; do
   rustup target list --installed | grep -qx "$t" || { step "rustup target add $t"; rustup target add "$t"; }
 done
 
-# Debian packages: headless browser + driver for page and wasm-bindgen-test, binaryen for wasm-opt.
+# Debian packages: headless browser and driver for the page and wasm-bindgen-test.
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
-command -v wasm-opt >/dev/null || need_apt+=(binaryen)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "apt-get install ${need_apt[*]}"
   sudo_ apt-get update -qq
@@ -32,10 +31,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install -q wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
 fi
 
-# Node packages (playwright-core, typescript) for the page and package tests.
-if [ ! -d tests/js/node_modules ]; then
-  step "npm install (tests/js)"
-  (cd tests/js && npm install --no-audit --no-fund --silent)
+# Node packages: binaryen (wasm-opt), playwright-core, typescript — pinned by package-lock.json.
+if [ ! -x tests/js/node_modules/.bin/wasm-opt ] || [ ! -d tests/js/node_modules/playwright-core ] || [ ! -d tests/js/node_modules/typescript ]; then
+  step "npm ci (tests/js)"
+  (cd tests/js && npm ci --no-audit --no-fund --silent)
 fi
 
 # Python: the reference implementation (oracle) and the wasm runtime for benchmarks.

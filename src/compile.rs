@@ -7,10 +7,10 @@ use crate::ast::{self, CompareOp, ExprKind, Function, Literal, MatchOp};
 use crate::diagnostic::Diagnostic;
 use crate::event::{FieldId, FieldKind, Fields};
 use crate::functions::Cidr;
+use crate::lucene::Regex;
 use crate::span::Span;
 use crate::value::Value;
 use crate::wildcard::{fold, fold_into, WildcardSet};
-use regex_automata::meta::Regex;
 use std::collections::HashSet;
 
 #[derive(Clone, Debug)]
@@ -238,10 +238,7 @@ impl Compiler<'_> {
             ),
             MatchOp::Colon | MatchOp::Like { .. } => {
                 let insensitive = !matches!(op, MatchOp::Like { insensitive: false });
-                match WildcardSet::new(strs.iter().map(|(i, s, _)| (*i, *s)), insensitive) {
-                    Ok(w) => StringPatterns::Wildcards(w),
-                    Err(m) => return self.err(pats.first().map_or(Span::default(), |p| p.span), m),
-                }
+                StringPatterns::Wildcards(WildcardSet::new(strs.iter().map(|(i, s, _)| (*i, *s)), insensitive))
             }
         };
         Ok(Patterns { op, strings, others, source })

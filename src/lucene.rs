@@ -6,35 +6,76 @@
 //! anchored), `\d` is just `d` (no shorthand classes), `@` is any string, `#` is the empty
 //! language, `"…"` quotes a literal string, and repetitions stack (`.*?` is `(.*)?`). Lucene's
 //! intersection `&`, complement `~` and numeric intervals `<1-10>` are rejected with an error.
+//! `regex~` is case-insensitive for ASCII letters, like Lucene's `ASCII_CASE_INSENSITIVE` flag.
 
-use regex_automata::meta::{self, Regex};
+use regex_automata::hybrid::regex::{Cache, Regex as Dfa};
+use regex_automata::util::pool::Pool;
+use regex_automata::{hybrid, nfa::thompson, util::syntax};
 
 /// Limits for compiled patterns, so that `x{1000}{1000}` is an error rather than gigabytes.
 const NFA_SIZE_LIMIT: usize = 4 << 20;
 const MAX_NESTING: usize = 64;
 
-/// Compiles regex-automata syntax with eqlite's size limits.
+type CachePool = Pool<Cache, Box<dyn Fn() -> Cache + Send + Sync>>;
+
+/// A compiled, anchored pattern with a pool of lazy-DFA caches (one per thread using it).
+pub struct Regex {
+    dfa: std::sync::Arc<Dfa>,
+    caches: CachePool,
+}
+
+impl Clone for Regex {
+    fn clone(&self) -> Regex {
+        Regex::from_dfa(self.dfa.clone())
+    }
+}
+
+impl std::fmt::Debug for Regex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Regex")
+    }
+}
+
+impl Regex {
+    fn from_dfa(dfa: std::sync::Arc<Dfa>) -> Regex {
+        let d = dfa.clone();
+        Regex { dfa, caches: Pool::new(Box::new(move || d.create_cache())) }
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        let mut cache = self.caches.get();
+        // The cache is never configured to give up, so an error cannot happen; treat it as no match.
+        self.dfa.try_search(&mut cache, &regex_automata::Input::new(s)).ok().flatten().is_some()
+    }
+}
+
+/// Compiles regex-automata syntax (already anchored) with eqlite's size limits.
 pub fn build(pattern: &str) -> Result<Regex, String> {
-    let config = meta::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)).hybrid_cache_capacity(2 << 20);
-    Regex::builder()
-        .configure(config)
-        .syntax(regex_automata::util::syntax::Config::new().nest_limit(MAX_NESTING as u32 * 4))
+    let dfa = Dfa::builder()
+        .syntax(syntax::Config::new().nest_limit(MAX_NESTING as u32 * 4))
+        .thompson(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
+        .dfa(hybrid::dfa::Config::new().cache_capacity(1 << 20))
         .build(pattern)
-        .map_err(|e| match e.size_limit() {
-            Some(_) => "the pattern is too large to compile".to_string(),
-            None => e.to_string(),
-        })
+        .map_err(|e| {
+            let m = e.to_string();
+            if m.contains("exceeds size limit") || m.contains("size limit") {
+                "the pattern is too large to compile".to_string()
+            } else {
+                m
+            }
+        })?;
+    Ok(Regex::from_dfa(std::sync::Arc::new(dfa)))
 }
 
 /// Compiles a Lucene regular expression into an anchored matcher.
 pub fn compile(lucene: &str, insensitive: bool) -> Result<Regex, String> {
-    let translated = translate(lucene)?;
-    build(&format!("{}\\A(?:{translated})\\z", if insensitive { "(?is)" } else { "(?s)" }))
+    let translated = translate(lucene, insensitive)?;
+    build(&format!("(?s)\\A(?:{translated})\\z"))
 }
 
 /// Lucene `RegExp` → regex-automata syntax.
-pub fn translate(lucene: &str) -> Result<String, String> {
-    let mut p = Translator { chars: lucene.chars().collect(), pos: 0, depth: 0 };
+pub fn translate(lucene: &str, insensitive: bool) -> Result<String, String> {
+    let mut p = Translator { chars: lucene.chars().collect(), pos: 0, depth: 0, insensitive };
     let out = p.union()?;
     if p.pos < p.chars.len() {
         return Err(format!("unexpected `{}` at position {}", p.chars[p.pos], p.pos));
@@ -46,6 +87,8 @@ struct Translator {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
+    /// ASCII letters match either case.
+    insensitive: bool,
 }
 
 pub(crate) fn lit(c: char) -> String {
@@ -60,6 +103,15 @@ pub(crate) fn lit(c: char) -> String {
 }
 
 impl Translator {
+    /// A literal character, as both cases when case-insensitive.
+    fn char(&self, c: char) -> String {
+        if self.insensitive && c.is_ascii_alphabetic() {
+            format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+        } else {
+            lit(c)
+        }
+    }
+
     fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()
     }
@@ -169,7 +221,7 @@ impl Translator {
                             break;
                         }
                         Some(ch) => {
-                            s.push_str(&lit(ch));
+                            s.push_str(&self.char(ch));
                             self.pos += 1;
                         }
                     }
@@ -180,10 +232,10 @@ impl Translator {
             '\\' => {
                 let e = self.peek().ok_or("the pattern ends with `\\`")?;
                 self.pos += 1;
-                lit(e)
+                self.char(e)
             }
             '*' | '+' | '?' | '{' => return Err(format!("`{c}` at position {} has nothing to repeat", self.pos - 1)),
-            c => lit(c),
+            c => self.char(c),
         })
     }
 
@@ -208,10 +260,10 @@ impl Translator {
             } else {
                 c
             };
-            out.push_str(&lit(c));
+            let mut hi = c;
             if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|&n| n != ']') {
                 self.pos += 1;
-                let mut hi = self.peek().ok_or("unclosed `[`")?;
+                hi = self.peek().ok_or("unclosed `[`")?;
                 self.pos += 1;
                 if hi == '\\' {
                     hi = self.peek().ok_or("the pattern ends with `\\`")?;
@@ -220,8 +272,23 @@ impl Translator {
                 if hi < c {
                     return Err(format!("invalid range `{c}-{hi}` in a character class"));
                 }
-                out.push('-');
-                out.push_str(&lit(hi));
+            }
+            out.push_str(&format!("{}-{}", lit(c), lit(hi)));
+            if self.insensitive {
+                // The other case of the ASCII letters in the range.
+                for (a, b) in [('a', 'z'), ('A', 'Z')] {
+                    let (lo, up) = (c.max(a), hi.min(b));
+                    if lo <= up {
+                        let flip = |x: char| {
+                            if x.is_ascii_lowercase() {
+                                x.to_ascii_uppercase()
+                            } else {
+                                x.to_ascii_lowercase()
+                            }
+                        };
+                        out.push_str(&format!("{}-{}", flip(lo), flip(up)));
+                    }
+                }
             }
         }
         out.push(']');
@@ -250,6 +317,13 @@ mod tests {
         assert!(m("(ab|cd)+", "abcdab"));
         assert!(compile("a&b", false).is_err() && compile("~a", false).is_err());
         assert!(compile("CuRl", true).unwrap().is_match("curl"));
+        assert!(
+            compile("[a-c]+X", true).unwrap().is_match("AbCx") && !compile("[a-c]+X", false).unwrap().is_match("AbCx")
+        );
+        assert!(
+            compile("ä", true).unwrap().is_match("ä") && !compile("ä", true).unwrap().is_match("Ä"),
+            "ASCII-only folding"
+        );
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Wildcard patterns of `:`, `like` and `like~`: `*` is any run of characters, `?` exactly one,
 //! the whole string must match, and there is no escape character (as in Elasticsearch).
 //!
-//! Matching is linear in the length of the value: patterns with only `*` wildcards are matched
-//! segment by segment with substring search (leftmost placement of each segment is optimal, so
-//! there is no backtracking); patterns with `?` inside literal text go to a DFA-based regex.
+//! Matching never backtracks: the pattern is split at `*` into segments; the first must match at
+//! the start, the last at the end, and each middle one is placed at its leftmost occurrence after
+//! the previous one (leftmost placement is always optimal). Segments without `?` are found with a
+//! substring search; so `*a*a*a*a*a*b` costs one pass per segment, not an exponential search.
 
 use memchr::memmem::Finder;
-use regex_automata::meta::Regex;
 use std::collections::HashSet;
 
 #[derive(Clone, Debug)]
@@ -27,13 +27,54 @@ enum Kind {
         min: usize,
         exact: bool,
     },
-    /// `p0*p1*…*pn`.
+    /// No `*` but some `?`: the whole value against one segment.
+    Fixed(Segment),
+    /// `s0*s1*…*sn` (n ≥ 1), segments possibly holding `?`.
     Segments {
-        first: String,
-        middle: Vec<Finder<'static>>,
-        last: String,
+        first: Segment,
+        middle: Vec<Segment>,
+        last: Segment,
     },
-    Regex(Regex),
+}
+
+/// A run of pattern text between two `*`.
+#[derive(Clone, Debug)]
+struct Segment {
+    text: String,
+    chars: usize,
+    /// Substring search for segments without `?`.
+    finder: Option<Box<Finder<'static>>>,
+}
+
+impl Segment {
+    fn new(text: &str) -> Segment {
+        let finder = (!text.contains('?')).then(|| Box::new(Finder::new(text.as_bytes()).into_owned()));
+        Segment { text: text.to_string(), chars: text.chars().count(), finder }
+    }
+
+    /// The end of a match starting at byte `at` of `s`.
+    fn match_at(&self, s: &str, at: usize) -> Option<usize> {
+        if self.finder.is_some() {
+            return s[at..].starts_with(self.text.as_str()).then(|| at + self.text.len());
+        }
+        let mut hay = s[at..].char_indices();
+        for p in self.text.chars() {
+            let (_, h) = hay.next()?;
+            if p != '?' && p != h {
+                return None;
+            }
+        }
+        Some(hay.next().map_or(s.len(), |(i, _)| at + i))
+    }
+
+    /// The leftmost match in `s[from..to]`: (start, end).
+    fn find(&self, s: &str, from: usize, to: usize) -> Option<(usize, usize)> {
+        if let Some(f) = &self.finder {
+            return f.find(&s.as_bytes()[from..to]).map(|i| (from + i, from + i + self.text.len()));
+        }
+        let window = &s[..to];
+        window[from..].char_indices().map(|(i, _)| from + i).find_map(|i| self.match_at(window, i).map(|e| (i, e)))
+    }
 }
 
 /// Lowercases `s` into `buf` (Unicode simple lowercase; ASCII fast path).
@@ -58,39 +99,38 @@ pub fn has_wildcards(p: &str) -> bool {
 }
 
 impl Wildcard {
-    pub fn new(pattern: &str, insensitive: bool) -> Result<Wildcard, String> {
+    pub fn new(pattern: &str, insensitive: bool) -> Wildcard {
         let p = if insensitive { fold(pattern) } else { pattern.to_string() };
         let kind = if !has_wildcards(&p) {
             Kind::Exact(p)
         } else if p.chars().all(|c| c == '*' || c == '?') {
             Kind::Length { min: p.matches('?').count(), exact: !p.contains('*') }
-        } else if p.contains('?') {
-            Kind::Regex(wildcard_regex(pattern, insensitive)?)
+        } else if !p.contains('*') {
+            Kind::Fixed(Segment::new(&p))
         } else {
             let parts: Vec<&str> = p.split('*').collect();
             match parts.as_slice() {
-                [pre, ""] => Kind::Prefix(pre.to_string()),
-                ["", suf] => Kind::Suffix(suf.to_string()),
-                ["", mid, ""] => Kind::Contains(Box::new(Finder::new(mid.as_bytes()).into_owned())),
+                [pre, ""] if !pre.contains('?') => Kind::Prefix(pre.to_string()),
+                ["", suf] if !suf.contains('?') => Kind::Suffix(suf.to_string()),
+                ["", mid, ""] if !mid.contains('?') => {
+                    Kind::Contains(Box::new(Finder::new(mid.as_bytes()).into_owned()))
+                }
                 _ => Kind::Segments {
-                    first: parts[0].to_string(),
-                    last: parts[parts.len() - 1].to_string(),
+                    first: Segment::new(parts[0]),
+                    last: Segment::new(parts[parts.len() - 1]),
                     middle: parts[1..parts.len() - 1]
                         .iter()
                         .filter(|m| !m.is_empty())
-                        .map(|m| Finder::new(m.as_bytes()).into_owned())
+                        .map(|m| Segment::new(m))
                         .collect(),
                 },
             }
         };
-        Ok(Wildcard { kind, insensitive })
+        Wildcard { kind, insensitive }
     }
 
     /// `scratch` holds the lowercased value for case-insensitive patterns, reused across calls.
     pub fn is_match(&self, s: &str, scratch: &mut String) -> bool {
-        if let Kind::Regex(re) = &self.kind {
-            return re.is_match(s);
-        }
         let s = if self.insensitive { fold_into(s, scratch) } else { s };
         match &self.kind {
             Kind::Exact(p) => s == p,
@@ -105,20 +145,29 @@ impl Wildcard {
                     n >= *min
                 }
             }
+            Kind::Fixed(seg) => seg.match_at(s, 0) == Some(s.len()),
             Kind::Segments { first, middle, last } => {
-                if s.len() < first.len() + last.len() || !s.starts_with(first.as_str()) || !s.ends_with(last.as_str()) {
+                let Some(mut at) = first.match_at(s, 0) else { return false };
+                // The last segment is anchored at the end: find where it would start.
+                let last_start = if last.chars == 0 {
+                    s.len()
+                } else {
+                    match s.char_indices().rev().nth(last.chars - 1) {
+                        Some((i, _)) => i,
+                        None => return false,
+                    }
+                };
+                if last_start < at || last.match_at(s, last_start) != Some(s.len()) {
                     return false;
                 }
-                let mut rest = &s.as_bytes()[first.len()..s.len() - last.len()];
-                for f in middle {
-                    match f.find(rest) {
-                        Some(i) => rest = &rest[i + f.needle().len()..],
+                for seg in middle {
+                    match seg.find(s, at, last_start) {
+                        Some((_, end)) => at = end,
                         None => return false,
                     }
                 }
                 true
             }
-            Kind::Regex(_) => unreachable!(),
         }
     }
 
@@ -129,19 +178,6 @@ impl Wildcard {
             _ => None,
         }
     }
-}
-
-fn wildcard_regex(pattern: &str, insensitive: bool) -> Result<Regex, String> {
-    let mut re = String::from(if insensitive { "(?is)\\A(?:" } else { "(?s)\\A(?:" });
-    for c in pattern.chars() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            c => re.push_str(&crate::lucene::lit(c)),
-        }
-    }
-    re.push_str(")\\z");
-    crate::lucene::build(&re).map_err(|e| format!("cannot compile the wildcard pattern: {e}"))
 }
 
 /// The patterns of one `like (…)` / `: (…)` list. Patterns without wildcards go into a hash set.
@@ -157,13 +193,10 @@ pub struct WildcardSet {
 
 impl WildcardSet {
     /// `patterns` pairs each pattern with the position reported by [`WildcardSet::find`].
-    pub fn new<'p>(
-        patterns: impl IntoIterator<Item = (usize, &'p str)>,
-        insensitive: bool,
-    ) -> Result<WildcardSet, String> {
+    pub fn new<'p>(patterns: impl IntoIterator<Item = (usize, &'p str)>, insensitive: bool) -> WildcardSet {
         let mut set = WildcardSet { exact: HashSet::new(), patterns: vec![], exact_index: vec![], insensitive };
         for (i, p) in patterns {
-            let w = Wildcard::new(p, insensitive)?;
+            let w = Wildcard::new(p, insensitive);
             match w.exact() {
                 Some(e) => {
                     set.exact_index.push((e.to_string(), i));
@@ -172,7 +205,7 @@ impl WildcardSet {
                 None => set.patterns.push((i, w)),
             }
         }
-        Ok(set)
+        set
     }
 
     pub fn is_empty(&self) -> bool {
@@ -206,10 +239,10 @@ mod tests {
     use super::*;
 
     fn m(p: &str, s: &str) -> bool {
-        Wildcard::new(p, false).unwrap().is_match(s, &mut String::new())
+        Wildcard::new(p, false).is_match(s, &mut String::new())
     }
     fn mi(p: &str, s: &str) -> bool {
-        Wildcard::new(p, true).unwrap().is_match(s, &mut String::new())
+        Wildcard::new(p, true).is_match(s, &mut String::new())
     }
 
     #[test]
@@ -223,6 +256,12 @@ mod tests {
         assert!(m("ab*ab", "abab") && !m("ab*ab", "aba"));
         assert!(m(r"C:\*\x.exe", r"C:\Windows\x.exe"), "backslash is literal");
         assert!(m("*/?cMD<*", "x /scMD<y") && !m("*/?cMD<*", "x /cMD<y"));
+        assert!(m("?:\\*\\x?.exe", "C:\\dir\\xy.exe") && !m("?:\\*\\x?.exe", "C:\\dir\\x.exe"));
+        assert!(m("*a?c*", "zzabcz") && m("ab*b?", "abxbz") && !m("ab*b?", "abb"));
+        assert!(m("?", "é") && !m("?", "") && m("é?", "éa"));
+        let evil = "a".repeat(50_000);
+        assert!(!m("*a*a*a*a*a*a*a*a*b", &evil), "no exponential backtracking");
+        assert!(!m("*a?a*a?a*a?a*b", &evil[..5000]));
     }
 
     #[test]
@@ -234,7 +273,7 @@ mod tests {
 
     #[test]
     fn sets_report_which_pattern_matched() {
-        let s = WildcardSet::new(["curl", "wget*", "*.sh"].into_iter().enumerate(), true).unwrap();
+        let s = WildcardSet::new(["curl", "wget*", "*.sh"].into_iter().enumerate(), true);
         let mut buf = String::new();
         assert_eq!(s.find("CURL", &mut buf), Some(0));
         assert_eq!(s.find("x.SH", &mut buf), Some(2));

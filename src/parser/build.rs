@@ -17,8 +17,11 @@ pub struct Builder<'s> {
     pub limits: &'s Limits,
 }
 
+/// The pair's span without trailing whitespace, which pest includes when an optional element at
+/// the end of a rule is absent (`a == 1 ` in `a == 1 and b`).
 fn span(p: &Pair<Rule>) -> Span {
-    p.as_span().into()
+    let s = p.as_span();
+    Span::new(s.start(), s.start() + s.as_str().trim_end().len())
 }
 
 /// The children of a pair without punctuation, which only exists for error messages.

@@ -28,19 +28,25 @@ pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     if wants_operator {
         let op: String = rest.chars().take_while(|c| "=!<>~&|^:".contains(*c)).collect();
         if !op.is_empty() {
-            let hint = match op.as_str() {
-                "&&" | "&" => " (use `and`)".to_string(),
-                "||" => " (use `or`)".to_string(),
-                "!" => " (use `not`)".to_string(),
-                "<>" => " (use `!=`)".to_string(),
-                "=~" | "~=" | "!~" => " (use `regex`, `like` or `:`)".to_string(),
-                _ => String::new(),
-            };
-            return Diagnostic::new(
-                src,
-                Span::new(pos, pos + op.len()),
-                format!("unknown operator `{op}`{hint}; the operators are {}", OPERATORS.join(" ")),
-            );
+            return unknown_operator(src, Span::new(pos, pos + op.len()), &op);
+        }
+    }
+    // `a === 1`, `a =! 1`: an operator run that continues past a valid operator.
+    const OP_CHARS: &str = "=!<>~&|^";
+    // (`a ~= 1` fails after `a~`, read as the start of a `~` function call.)
+    let wants_value = expects(Rule::expr)
+        || expects(Rule::sum)
+        || expects(Rule::unary)
+        || expects(Rule::field)
+        || (expects(Rule::lparen) && src[..pos].trim_end().ends_with('~'));
+    if wants_value && rest.starts_with(|c| OP_CHARS.contains(c)) {
+        let before = src[..pos].trim_end();
+        let head = before.len() - before.trim_end_matches(|c| OP_CHARS.contains(c)).len();
+        let tail: usize = rest.chars().take_while(|c| OP_CHARS.contains(*c)).map(char::len_utf8).sum();
+        if head > 0 {
+            let start = before.len() - head;
+            let op = format!("{}{}", &before[start..], &rest[..tail]);
+            return unknown_operator(src, Span::new(start, pos + tail), &op);
         }
     }
     if positives == [Rule::kw_where] {
@@ -71,6 +77,18 @@ pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         n => format!("expected {} or {}, found {found}", wanted[..n - 1].join(", "), wanted[n - 1]),
     };
     Diagnostic::new(src, span, msg)
+}
+
+fn unknown_operator(src: &str, span: Span, op: &str) -> Diagnostic {
+    let hint = match op {
+        "&&" | "&" => " (use `and`)",
+        "||" => " (use `or`)",
+        "!" => " (use `not`)",
+        "<>" => " (use `!=`)",
+        "=~" | "~=" | "!~" => " (use `regex`, `like` or `:`)",
+        _ => "",
+    };
+    Diagnostic::new(src, span, format!("unknown operator `{op}`{hint}; the operators are {}", OPERATORS.join(" ")))
 }
 
 /// The next word, symbol run or quoted string at the start of `rest`, for "found …".

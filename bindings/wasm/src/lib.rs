@@ -1,0 +1,571 @@
+//! The npm package `eqlite`: a thin wasm-bindgen layer over the `eqlite` crate. Everything here
+//! converts between JavaScript and the core; the semantics live in the core.
+//!
+//! Results cross the boundary as plain JavaScript objects with camelCase keys; errors are thrown
+//! as `Error` objects carrying the position fields of a diagnostic. Nothing panics across it: every
+//! fallible call returns a `Result`.
+
+use eqlite::input;
+use eqlite::rule::Loaded;
+use eqlite::stream::{Stats, Stream, StreamOptions};
+use eqlite::{Alert, Diagnostic, Options, RuleSet};
+use serde::Serialize;
+use serde_json::Value as Json;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** An alert: a rule and the 0-based positions of the events that make up the match. */
+export interface Alert {
+  ruleId: string;
+  ruleName: string;
+  severity: string;
+  riskScore: number;
+  /** Positions of the events (in the batch, or in the order they were pushed). */
+  events: number[];
+}
+
+/** A span in the query text, in UTF-8 bytes and in UTF-16 code units (JavaScript string indices). */
+export interface Span {
+  start: number;
+  end: number;
+  startUtf16: number;
+  endUtf16: number;
+}
+
+export type JsonScalar = string | number | boolean | null;
+
+/** One clause of a query and how it evaluated on one event. */
+export interface ExplanationNode {
+  /** The clause's source text. */
+  text: string;
+  span: Span;
+  kind: "query" | "category" | "and" | "or" | "not" | "compare" | "in" | "match" | "exists" | "value";
+  /** Three-valued: null when a value was missing or types did not compare. */
+  result: boolean | null;
+  /** The field tested, when the operand is a field. */
+  field?: string;
+  /** The operand's values (at most 32). */
+  values?: JsonScalar[];
+  /** How many values there were, when more than 32. */
+  valuesTotal?: number;
+  /** The value, and the pattern or literal, that decided the outcome. */
+  decidedBy?: { value: JsonScalar; pattern?: JsonScalar };
+  /** One sentence for people. */
+  reason: string;
+  children?: ExplanationNode[];
+}
+
+/** Why one rule matched one event or not: one tree per event query (per stage for sequences). */
+export interface RuleExplanation {
+  ruleId: string;
+  ruleName: string;
+  /** For an event rule, whether the event matches; for a sequence, whether it matches any stage. */
+  matched: boolean;
+  /** True for sequences and samples, whose alerts need several events. */
+  sequence: boolean;
+  explanations: ExplanationNode[];
+}
+
+/** A problem with a query or rule, positioned in the text that was checked. */
+export interface Diagnostic {
+  message: string;
+  /** 1-based line and column (column in characters). */
+  line: number;
+  column: number;
+  /** 1-based column in UTF-16 code units. */
+  columnUtf16: number;
+  start: number;
+  end: number;
+  startUtf16: number;
+  endUtf16: number;
+  /** The message with the source line and a caret, for terminals. */
+  rendered: string;
+}
+
+/** The Error thrown for a bad query, rule or event carries the diagnostic's fields. */
+export interface EqliteError extends Error, Partial<Omit<Diagnostic, "message">> {}
+
+export interface MitreRef { id: string; name: string }
+
+export interface RuleInfo {
+  ruleId: string;
+  name: string;
+  description: string;
+  severity: string;
+  riskScore: number;
+  query: string;
+  /** "event", "sequence" or "sample". */
+  kind: "event" | "sequence" | "sample";
+  tags: string[];
+  index: string[];
+  tactics: MitreRef[];
+  techniques: MitreRef[];
+}
+
+/** An input item that could not be read as an event. */
+export interface InputError {
+  /** Its position among the input items. */
+  position: number;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface BatchResult {
+  alerts: Alert[];
+  /** Input items that could not be read; the others were evaluated. */
+  errors: InputError[];
+  /** Number of input items (valid or not). */
+  events: number;
+  stats: StreamStats;
+}
+
+export interface StreamStats {
+  events: number;
+  late: number;
+  untimed: number;
+  evicted: number;
+  expired: number;
+  pending: number;
+}
+
+export interface EngineOptions {
+  /** Field holding the event category. Default "event.category". */
+  categoryField?: string;
+  /** Field holding the event time. Default "@timestamp". */
+  timestampField?: string;
+  tiebreakerField?: string;
+  /** Milliseconds an event may arrive late and still join sequences in order. Default 0 for push(), whole batch for evaluateBatch(). */
+  latenessMs?: number;
+  /** Most pending partial sequence matches per rule. Default 100000. */
+  maxPending?: number;
+}
+
+/** An event: a JSON object, or its JSON text. */
+export type EventInput = object | string;
+"#;
+
+fn camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Rewrites object keys to camelCase, recursively.
+fn camelize(v: Json) -> Json {
+    match v {
+        Json::Object(m) => Json::Object(m.into_iter().map(|(k, v)| (camel(&k), camelize(v))).collect()),
+        Json::Array(a) => Json::Array(a.into_iter().map(camelize).collect()),
+        v => v,
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    let json = serde_json::to_value(v).map_err(|e| error(&e.to_string()))?;
+    camelize(json).serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error(&e.to_string()))
+}
+
+fn error(msg: &str) -> JsValue {
+    js_sys::Error::new(msg).into()
+}
+
+fn set(obj: &JsValue, key: &str, v: JsValue) {
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &v);
+}
+
+/// A diagnostic as a thrown `Error` with its position fields.
+fn diag_error(d: &Diagnostic) -> JsValue {
+    let e: JsValue = js_sys::Error::new(&d.message).into();
+    for (k, v) in [
+        ("line", d.line),
+        ("column", d.column),
+        ("columnUtf16", d.column_utf16),
+        ("start", d.start),
+        ("end", d.end),
+        ("startUtf16", d.start_utf16),
+        ("endUtf16", d.end_utf16),
+    ] {
+        set(&e, k, JsValue::from_f64(v as f64));
+    }
+    set(&e, "rendered", JsValue::from_str(&d.rendered));
+    e
+}
+
+fn json_error(e: &serde_json::Error) -> JsValue {
+    let err: JsValue = js_sys::Error::new(&format!("invalid event: {e}")).into();
+    if e.line() > 0 {
+        set(&err, "line", JsValue::from_f64(e.line() as f64));
+        set(&err, "column", JsValue::from_f64(e.column() as f64));
+    }
+    err
+}
+
+fn camel_alerts(alerts: &[Alert]) -> Result<JsValue, JsValue> {
+    to_js(&alerts)
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct JsOptions {
+    category_field: Option<String>,
+    timestamp_field: Option<String>,
+    tiebreaker_field: Option<String>,
+    lateness_ms: Option<f64>,
+    max_pending: Option<f64>,
+}
+
+/// A rule set and a streaming state.
+#[wasm_bindgen]
+pub struct Engine {
+    rules: RuleSet,
+    stream: Stream,
+    stream_options: StreamOptions,
+    pushed: u64,
+}
+
+impl Engine {
+    fn reset_stream(&mut self) {
+        self.stream = Stream::new(&self.rules, self.stream_options.clone());
+        self.pushed = 0;
+    }
+}
+
+/// Reads an event given as a JS object or as JSON text, and passes it to `f`.
+fn with_event<T>(rules: &RuleSet, event: &JsValue, f: impl FnOnce(&eqlite::Event) -> T) -> Result<T, JsValue> {
+    if let Some(text) = event.as_string() {
+        let ev = rules.read_json(&text).map_err(|e| json_error(&e))?;
+        return Ok(f(&ev));
+    }
+    if !event.is_object() || js_sys::Array::is_array(event) {
+        return Err(error("invalid event: expected a JSON object or its JSON text"));
+    }
+    let ev = rules
+        .fields()
+        .read(serde_wasm_bindgen::Deserializer::from(event.clone()))
+        .map_err(|e| error(&format!("invalid event: {e}")))?;
+    Ok(f(&ev))
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// An engine with no rules. `options` (optional): see `EngineOptions`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "EngineOptions")] options: JsValue) -> Result<Engine, JsValue> {
+        console_error_panic_hook::set_once();
+        let o: JsOptions = if options.is_undefined() || options.is_null() {
+            JsOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(options).map_err(|e| error(&format!("invalid options: {e}")))?
+        };
+        let defaults = Options::default();
+        let rules = RuleSet::new(Options {
+            category_field: o.category_field.unwrap_or(defaults.category_field.clone()),
+            timestamp_field: o.timestamp_field.unwrap_or(defaults.timestamp_field.clone()),
+            tiebreaker_field: o.tiebreaker_field,
+            ..defaults
+        });
+        let stream_options = StreamOptions {
+            lateness_ms: o.lateness_ms.unwrap_or(0.0).max(0.0) as u64,
+            max_pending: o.max_pending.map_or(StreamOptions::default().max_pending, |m| m.max(1.0) as usize),
+            ..StreamOptions::default()
+        };
+        let stream = Stream::new(&rules, stream_options.clone());
+        Ok(Engine { rules, stream, stream_options, pushed: 0 })
+    }
+
+    /// Loads the embedded kubelet rule pack; returns the number of rules added.
+    #[wasm_bindgen(js_name = loadDefaultRules)]
+    pub fn load_default_rules(&mut self) -> Result<usize, JsValue> {
+        self.rules.add_kubelet_pack().map_err(|d| diag_error(&d))
+    }
+
+    /// Adds a rule in Elastic's detection-rules TOML format; returns its rule id. A rule that
+    /// is not EQL (KQL, ES|QL, …) is refused with an Error saying so.
+    #[wasm_bindgen(js_name = addRuleToml)]
+    pub fn add_rule_toml(&mut self, text: &str) -> Result<String, JsValue> {
+        match self.rules.add_toml(text, "rule").map_err(|d| diag_error(&d))?.pop() {
+            Some(Loaded::Rule(r)) => Ok(r.id),
+            Some(Loaded::Skipped { id, reason, .. }) => Err(error(&format!("rule {id} was not added: it is {reason}"))),
+            None => Err(error("no rule in the text")),
+        }
+    }
+
+    /// Adds an ad-hoc EQL query as a rule with the given id.
+    #[wasm_bindgen(js_name = addQuery)]
+    pub fn add_query(&mut self, id: &str, eql: &str) -> Result<(), JsValue> {
+        self.rules.add_query(id, eql).map(|_| ()).map_err(|d| diag_error(&d))
+    }
+
+    /// Removes a rule; returns whether it was loaded.
+    #[wasm_bindgen(js_name = removeRule)]
+    pub fn remove_rule(&mut self, id: &str) -> bool {
+        self.rules.remove(id)
+    }
+
+    /// The loaded rules' metadata.
+    #[wasm_bindgen(unchecked_return_type = "RuleInfo[]")]
+    pub fn rules(&self) -> Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct Info<'a> {
+            rule_id: &'a str,
+            name: &'a str,
+            description: &'a str,
+            severity: &'a str,
+            risk_score: i64,
+            query: &'a str,
+            kind: &'static str,
+            tags: &'a [String],
+            index: &'a [String],
+            tactics: Vec<&'a eqlite::rule::Reference>,
+            techniques: Vec<eqlite::rule::Reference>,
+        }
+        let infos: Vec<Info> = self
+            .rules
+            .rules()
+            .iter()
+            .map(|c| {
+                let r = &c.rule;
+                Info {
+                    rule_id: &r.id,
+                    name: &r.name,
+                    description: &r.description,
+                    severity: &r.severity,
+                    risk_score: r.risk_score,
+                    query: &r.query,
+                    kind: match c.body {
+                        eqlite::ruleset::Body::Event(_) => "event",
+                        eqlite::ruleset::Body::Sequence(_) => "sequence",
+                        eqlite::ruleset::Body::Sample(_) => "sample",
+                    },
+                    tags: &r.tags,
+                    index: &r.index,
+                    tactics: r.threat.iter().filter_map(|t| t.tactic.as_ref()).collect(),
+                    techniques: r
+                        .threat
+                        .iter()
+                        .flat_map(|t| &t.technique)
+                        .flat_map(|t| {
+                            std::iter::once(eqlite::rule::Reference { id: t.id.clone(), name: t.name.clone() })
+                                .chain(t.subtechnique.iter().cloned())
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        to_js(&infos)
+    }
+
+    /// The single-event rules that match one event (a JS object or JSON text). Stateless;
+    /// sequences need `push` or `evaluateBatch`.
+    #[wasm_bindgen(unchecked_return_type = "Alert[]")]
+    pub fn evaluate(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "EventInput")] event: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let mut cx = eqlite::eval::Scratch::default();
+        let alerts: Vec<Alert> = with_event(&self.rules, &event, |ev| {
+            self.rules
+                .matches(ev, &mut cx)
+                .into_iter()
+                .map(|i| Alert::new(&self.rules.rules()[i].rule, vec![0]))
+                .collect()
+        })?;
+        camel_alerts(&alerts)
+    }
+
+    /// Many events at once, sequences included, on a fresh stream: NDJSON, a JSON array, one
+    /// object or a search response as text, or a JS array of objects. Invalid items are reported
+    /// in `errors`; the rest are evaluated.
+    #[wasm_bindgen(js_name = evaluateBatch, unchecked_return_type = "BatchResult")]
+    pub fn evaluate_batch(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string | object[]")] input: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct InputErr {
+            position: u64,
+            line: usize,
+            column: usize,
+            message: String,
+        }
+        #[derive(Serialize)]
+        struct Batch {
+            alerts: Vec<Alert>,
+            errors: Vec<InputErr>,
+            events: u64,
+            stats: Stats,
+        }
+        // Events in a batch are complete, so ordering can wait for the end of the batch.
+        let mut stream =
+            Stream::new(&self.rules, StreamOptions { lateness_ms: u64::MAX / 4, ..self.stream_options.clone() });
+        let mut batch = Batch { alerts: vec![], errors: vec![], events: 0, stats: Stats::default() };
+        if let Some(text) = input.as_string() {
+            for item in input::split(&text) {
+                match item.map(|raw| (raw, self.rules.read_json(raw.json))) {
+                    Ok((_, Ok(ev))) => batch.alerts.extend(stream.push(&self.rules, &ev, batch.events)),
+                    Ok((raw, Err(e))) => batch.errors.push(InputErr {
+                        position: batch.events,
+                        line: raw.line + e.line().saturating_sub(1),
+                        column: e.column(),
+                        message: format!("invalid event: {e}"),
+                    }),
+                    Err(e) => batch.errors.push(InputErr {
+                        position: batch.events,
+                        line: e.line,
+                        column: e.column,
+                        message: e.message,
+                    }),
+                }
+                batch.events += 1;
+            }
+        } else if js_sys::Array::is_array(&input) {
+            for item in js_sys::Array::from(&input).iter() {
+                match with_event(&self.rules, &item, |ev| stream.push(&self.rules, ev, batch.events)) {
+                    Ok(a) => batch.alerts.extend(a),
+                    Err(e) => batch.errors.push(InputErr {
+                        position: batch.events,
+                        line: 0,
+                        column: 0,
+                        message: js_sys::Error::from(e).message().into(),
+                    }),
+                }
+                batch.events += 1;
+            }
+        } else {
+            return Err(error("evaluateBatch takes NDJSON or JSON text, or an array of objects"));
+        }
+        batch.alerts.extend(stream.flush(&self.rules));
+        batch.stats = stream.stats();
+        to_js(&batch)
+    }
+
+    /// Streams one event (JS object or JSON text); returns the alerts it completes (single-event
+    /// alerts at once, sequence alerts when their last event arrives). Positions count pushes.
+    #[wasm_bindgen(unchecked_return_type = "Alert[]")]
+    pub fn push(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "EventInput")] event: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let pos = self.pushed;
+        let alerts = with_event(&self.rules, &event, |ev| self.stream.push(&self.rules, ev, pos))?;
+        self.pushed += 1;
+        camel_alerts(&alerts)
+    }
+
+    /// End of the stream: alerts held back (ordering, `| tail`, trailing missing events).
+    /// The stream starts afresh afterwards.
+    #[wasm_bindgen(unchecked_return_type = "Alert[]")]
+    pub fn flush(&mut self) -> Result<JsValue, JsValue> {
+        let alerts = self.stream.flush(&self.rules);
+        self.reset_stream();
+        camel_alerts(&alerts)
+    }
+
+    /// Counters of the stream: late, evicted, pending, … events.
+    #[wasm_bindgen(unchecked_return_type = "StreamStats")]
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.stream.stats())
+    }
+
+    /// The streaming state (pending sequence matches) as a string, to survive a reload.
+    #[wasm_bindgen(js_name = saveState)]
+    pub fn save_state(&mut self) -> String {
+        format!("{}\n{}", self.pushed, self.stream.save())
+    }
+
+    #[wasm_bindgen(js_name = restoreState)]
+    pub fn restore_state(&mut self, state: &str) -> Result<(), JsValue> {
+        let (n, json) = state.split_once('\n').ok_or_else(|| error("invalid state"))?;
+        let stream = Stream::restore(json).map_err(|e| error(&format!("invalid state: {e}")))?;
+        self.pushed = n.parse().map_err(|_| error("invalid state"))?;
+        self.stream = stream;
+        Ok(())
+    }
+
+    /// Explains every rule (or one) against one event, clause by clause.
+    #[wasm_bindgen(unchecked_return_type = "RuleExplanation[]")]
+    pub fn explain(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "EventInput")] event: JsValue,
+        #[wasm_bindgen(js_name = ruleId)] rule_id: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            rule_id: &'a str,
+            rule_name: &'a str,
+            matched: bool,
+            sequence: bool,
+            explanations: Vec<eqlite::Explanation>,
+        }
+        let selected: Vec<usize> = match &rule_id {
+            Some(id) => {
+                vec![self.rules.position(id).ok_or_else(|| error(&format!("no rule with id `{id}` is loaded")))?]
+            }
+            None => (0..self.rules.len()).collect(),
+        };
+        let reports = with_event(&self.rules, &event, |ev| {
+            selected
+                .iter()
+                .map(|&i| {
+                    let c = &self.rules.rules()[i];
+                    let explanations = self.rules.explain(i, ev);
+                    Report {
+                        rule_id: &c.rule.id,
+                        rule_name: &c.rule.name,
+                        matched: explanations.iter().any(|e| e.result == Some(true)),
+                        sequence: c.is_sequence(),
+                        explanations,
+                    }
+                })
+                .collect::<Vec<_>>()
+        })?;
+        to_js(&reports)
+    }
+}
+
+/// Parses and verifies one EQL query; returns its diagnostics (empty when valid).
+#[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
+pub fn check(eql: &str) -> Result<JsValue, JsValue> {
+    let mut rs = RuleSet::default();
+    let diags: Vec<Diagnostic> = rs.add_query("check", eql).err().into_iter().collect();
+    to_js(&diags)
+}
+
+/// Checks a detection-rules TOML document; diagnostics are positioned in the TOML text. A
+/// non-EQL rule gives one diagnostic saying it would be skipped.
+#[wasm_bindgen(js_name = checkRuleToml, unchecked_return_type = "Diagnostic[]")]
+pub fn check_rule_toml(text: &str) -> Result<JsValue, JsValue> {
+    let mut rs = RuleSet::default();
+    let diags: Vec<Diagnostic> = match rs.add_toml(text, "rule") {
+        Ok(loaded) => loaded
+            .into_iter()
+            .filter_map(|l| match l {
+                Loaded::Skipped { id, reason, .. } => Some(Diagnostic::new(
+                    text,
+                    eqlite::span::Span::default(),
+                    format!("rule {id} is {reason}; it would be skipped"),
+                )),
+                Loaded::Rule(_) => None,
+            })
+            .collect(),
+        Err(d) => vec![d],
+    };
+    to_js(&diags)
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

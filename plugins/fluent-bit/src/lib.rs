@@ -1,0 +1,606 @@
+//! eqlite as a Fluent Bit `filter_wasm` module.
+//!
+//! The host (Fluent Bit's WAMR) calls one exported function per record with the classic JSON
+//! filter ABI: `fn(tag_ptr, tag_len, time_sec, time_nsec, record_ptr, record_len) -> ptr`, where
+//! the record is the event body as a JSON object and the result is a NUL-terminated JSON object
+//! (the empty string drops the record). Two such functions are exported, so that the mode is
+//! chosen with Fluent Bit's `function_name`:
+//!
+//! * `eqlite_tag`: every record passes; a record that makes rules fire gets alert fields.
+//! * `eqlite_match_only`: only records that make rules fire pass (with the same fields).
+//!
+//! `eqlite_stats` returns the instance's counters as NUL-terminated JSON.
+//!
+//! The engine lives in [`Filter`], which knows nothing of wasm, so it is also tested natively.
+//! Rules compile once per module instance, on the first call; one [`Stream`] per instance keeps
+//! sequence rules working across calls.
+
+use eqlite::stream::{Stream, StreamOptions};
+use eqlite::{Alert, RuleSet};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[cfg(target_arch = "wasm32")]
+mod abi;
+#[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+mod alloc;
+
+/// Records larger than this are not evaluated: passed through unchanged (tag mode) or dropped
+/// (match-only mode), and counted as `bad` and `oversize`.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// Where a wasm32-wasip1 build looks for extra rules (`*.toml`) on its first call. The host must
+/// make it reachable (Fluent Bit: `accessible_paths /etc/eqlite`).
+pub const RULES_DIR: &str = "/etc/eqlite/rules";
+
+/// The value of `rule.ruleset` on tagged records.
+pub const RULESET_NAME: &str = "eqlite";
+
+/// The top-level keys a tagged record gets. A record that already has one of these keys at its top
+/// level gets it replaced (not duplicated), see [`Filter::process`].
+pub const ALERT_KEYS: &[&str] = &[
+    "rule.id",
+    "rule.name",
+    "rule.ruleset",
+    "event.severity",
+    "event.risk_score",
+    "threat.framework",
+    "threat.technique.id",
+    "threat.tactic.id",
+    "eqlite",
+];
+
+/// Output buffer capacity kept between calls; a larger one (after a big record) is shrunk.
+const KEEP_CAPACITY: usize = 1 << 20;
+
+/// What to do with records that make no rule fire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Pass every record; add alert fields to matching ones.
+    Tag,
+    /// Keep only matching records.
+    MatchOnly,
+}
+
+/// What became of one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Pass the input through byte for byte.
+    Unchanged,
+    /// Rules fired: the new record is [`Filter::output`].
+    Tagged,
+    /// Drop the record (the ABI's empty string).
+    Drop,
+}
+
+/// The instance's counters, as `eqlite_stats` reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Calls (records seen), bad ones included.
+    pub records: u64,
+    /// Records that made at least one rule fire.
+    pub matched: u64,
+    /// Alerts (one record can carry several).
+    pub alerts: u64,
+    /// Records not evaluated: invalid JSON, not an object, empty, or over [`MAX_RECORD_BYTES`].
+    pub bad: u64,
+    /// Of `bad`: over [`MAX_RECORD_BYTES`].
+    pub oversize: u64,
+    /// Records with invalid UTF-8, evaluated after replacing the bad bytes with U+FFFD.
+    pub lossy_utf8: u64,
+    /// Records answered with the empty string (dropped).
+    pub dropped: u64,
+    /// Tagged records that already had some of the top-level alert keys, which were replaced.
+    pub replaced_keys: u64,
+    /// From the streaming engine: events too late for sequences, events without a usable
+    /// timestamp that matched a sequence stage, partial matches evicted / expired / pending.
+    pub late: u64,
+    pub untimed: u64,
+    pub evicted: u64,
+    pub expired: u64,
+    pub pending: u64,
+    /// Rules loaded, and rule files that failed to load.
+    pub rules: u64,
+    pub rule_errors: u64,
+}
+
+/// What a tagged record says about one rule, rendered once.
+struct RuleMeta {
+    /// `"<id>"` as JSON.
+    id: String,
+    /// `"<name>"` as JSON.
+    name: String,
+    severity: String,
+    risk_score: i64,
+    technique_ids: Vec<String>,
+    tactic_ids: Vec<String>,
+    /// `{"rule_id":…,"rule_name":…,"severity":…,"risk_score":…,"technique_ids":[…],"tactic_ids":[…],`
+    /// — the alert object up to its `sequence_events`.
+    alert_head: String,
+}
+
+/// The filter: a rule set, its streaming state, counters and the output buffer.
+pub struct Filter {
+    rules: RuleSet,
+    stream: Stream,
+    meta: HashMap<String, RuleMeta>,
+    next_pos: u64,
+    counters: Counters,
+    out: Vec<u8>,
+    /// Messages of rule files that failed to load.
+    pub rule_errors: Vec<String>,
+}
+
+/// Elastic's default risk score for a severity label, used as the numeric `event.severity`.
+pub fn severity_number(label: &str) -> i64 {
+    match label.to_ascii_lowercase().as_str() {
+        "low" => 21,
+        "medium" => 47,
+        "high" => 73,
+        "critical" => 99,
+        _ => 0,
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).expect("strings serialise")
+}
+
+impl Filter {
+    pub fn new(rules: RuleSet) -> Filter {
+        let meta = rules
+            .rules()
+            .iter()
+            .map(|r| {
+                let r = &r.rule;
+                let technique_ids = dedup(r.technique_ids());
+                let tactic_ids = dedup(r.tactic_ids());
+                let alert_head = format!(
+                    r#"{{"rule_id":{},"rule_name":{},"severity":{},"risk_score":{},"technique_ids":{},"tactic_ids":{},"#,
+                    json_str(&r.id),
+                    json_str(&r.name),
+                    json_str(&r.severity),
+                    r.risk_score,
+                    json_list(&technique_ids),
+                    json_list(&tactic_ids),
+                );
+                let m = RuleMeta {
+                    id: json_str(&r.id),
+                    name: json_str(&r.name),
+                    severity: r.severity.clone(),
+                    risk_score: r.risk_score,
+                    technique_ids,
+                    tactic_ids,
+                    alert_head,
+                };
+                (r.id.clone(), m)
+            })
+            .collect();
+        let stream = Stream::new(&rules, StreamOptions::default());
+        let counters = Counters { rules: rules.len() as u64, ..Counters::default() };
+        Filter { rules, stream, meta, next_pos: 0, counters, out: Vec::new(), rule_errors: vec![] }
+    }
+
+    /// The embedded kubelet pack, or the rules embedded at build time (`EQLITE_FLUENT_BIT_RULES`).
+    pub fn embedded() -> Filter {
+        Filter::new(embedded_rules())
+    }
+
+    /// The embedded rules plus the `*.toml` rules of `dir`, if it exists (a rule with the id of an
+    /// embedded one replaces it). Files that fail to load are reported in [`Filter::rule_errors`]
+    /// and counted; the others still load.
+    pub fn with_rules_dir(dir: &Path) -> Filter {
+        let mut rs = embedded_rules();
+        let errors = load_rules_dir(&mut rs, dir);
+        let mut f = Filter::new(rs);
+        f.counters.rule_errors = errors.len() as u64;
+        f.rule_errors = errors;
+        f
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The record made by the last [`Verdict::Tagged`] (or [`Filter::copy_to_output`]),
+    /// NUL-terminated. Valid until the next call.
+    pub fn output(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Puts a NUL-terminated copy of `record` in the output buffer (for a record passed through
+    /// unchanged when the host's copy cannot be handed back).
+    pub fn copy_to_output(&mut self, record: &[u8]) -> &[u8] {
+        self.reset_output(record.len() + 1);
+        self.out.extend_from_slice(record);
+        self.out.push(0);
+        &self.out
+    }
+
+    /// Empties the output buffer with room for `needed` bytes, dropping a large allocation kept
+    /// from an earlier big record so that memory does not stay at its high-water mark.
+    fn reset_output(&mut self, needed: usize) {
+        self.out.clear();
+        if self.out.capacity() > KEEP_CAPACITY && needed <= KEEP_CAPACITY {
+            self.out = Vec::new();
+        }
+        self.out.reserve(needed);
+    }
+
+    pub fn counters(&self) -> Counters {
+        let st = self.stream.stats();
+        Counters {
+            late: st.late,
+            untimed: st.untimed,
+            evicted: st.evicted,
+            expired: st.expired,
+            pending: st.pending,
+            ..self.counters.clone()
+        }
+    }
+
+    /// Forgets the streaming state (pending sequences) and the counters; the rules stay compiled.
+    pub fn reset(&mut self) {
+        self.stream = Stream::new(&self.rules, StreamOptions::default());
+        self.next_pos = 0;
+        self.counters =
+            Counters { rules: self.counters.rules, rule_errors: self.counters.rule_errors, ..Counters::default() };
+    }
+
+    pub fn stats_json(&self) -> String {
+        serde_json::to_string(&self.counters()).expect("counters serialise")
+    }
+
+    /// Evaluates one record (the JSON body) and says what to return to the host.
+    ///
+    /// A record whose rules fire keeps its text: the alert fields are inserted before its final
+    /// `}`. Only when it already has one of [`ALERT_KEYS`] at its top level is it rebuilt (its
+    /// other members verbatim, in order) so that no key appears twice.
+    pub fn process(&mut self, record: &[u8], mode: Mode) -> Verdict {
+        self.counters.records += 1;
+        let verdict = self.evaluate(record, mode);
+        if verdict == Verdict::Drop {
+            self.counters.dropped += 1;
+        }
+        verdict
+    }
+
+    fn evaluate(&mut self, record: &[u8], mode: Mode) -> Verdict {
+        let miss = match mode {
+            Mode::Tag => Verdict::Unchanged,
+            Mode::MatchOnly => Verdict::Drop,
+        };
+        if record.is_empty() {
+            // Nothing to pass: the empty string is also what drops a record.
+            self.counters.bad += 1;
+            return Verdict::Drop;
+        }
+        if record.len() > MAX_RECORD_BYTES {
+            self.counters.bad += 1;
+            self.counters.oversize += 1;
+            return miss;
+        }
+        // Only objects are events (serde reads `null` as an empty one); tagging needs the braces.
+        if record.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            self.counters.bad += 1;
+            return miss;
+        }
+        // Invalid UTF-8 must not hide an attack: evaluate a repaired copy, keep the original bytes.
+        let text = String::from_utf8_lossy(record);
+        let Ok(event) = self.rules.read_json(&text) else {
+            self.counters.bad += 1;
+            return miss;
+        };
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            self.counters.lossy_utf8 += 1;
+        }
+        let pos = self.next_pos;
+        self.next_pos += 1;
+        let alerts = self.stream.push(&self.rules, &event, pos);
+        drop(event);
+        if alerts.is_empty() {
+            return miss;
+        }
+        self.counters.matched += 1;
+        self.counters.alerts += alerts.len() as u64;
+        self.tag(record, &alerts);
+        Verdict::Tagged
+    }
+
+    /// Writes the tagged record into `out`.
+    fn tag(&mut self, record: &[u8], alerts: &[Alert]) {
+        let fields = self.alert_fields(alerts);
+        self.reset_output(record.len() + fields.len() + 2);
+        let mut out = std::mem::take(&mut self.out);
+        match top_level_collisions(record) {
+            None => {
+                // The record is a valid JSON object: its last non-space byte is the closing brace,
+                // and the non-space byte before that is `{` only when the object is empty.
+                let close = record.iter().rposition(|b| *b == b'}').expect("a JSON object ends with }");
+                let empty = record[..close].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+                out.extend_from_slice(&record[..close]);
+                if !empty {
+                    out.push(b',');
+                }
+            }
+            Some(members) => {
+                self.counters.replaced_keys += 1;
+                out.push(b'{');
+                for (key, value) in members.iter().filter(|(k, _)| !ALERT_KEYS.contains(&k.as_str())) {
+                    out.extend_from_slice(json_str(key).as_bytes());
+                    out.push(b':');
+                    out.extend_from_slice(value.get().as_bytes());
+                    out.push(b',');
+                }
+            }
+        }
+        out.extend_from_slice(fields.as_bytes());
+        out.extend_from_slice(b"}\0");
+        self.out = out;
+    }
+
+    /// The alert members (no braces) for a record's alerts.
+    fn alert_fields(&self, alerts: &[Alert]) -> String {
+        let metas: Vec<&RuleMeta> = alerts.iter().filter_map(|a| self.meta.get(&a.rule_id)).collect();
+        let mut ids: Vec<&str> = vec![];
+        let mut names: Vec<&str> = vec![];
+        let mut techniques: Vec<String> = vec![];
+        let mut tactics: Vec<String> = vec![];
+        for m in &metas {
+            if !ids.contains(&m.id.as_str()) {
+                ids.push(&m.id);
+                names.push(&m.name);
+            }
+            for t in &m.technique_ids {
+                if !techniques.contains(t) {
+                    techniques.push(t.clone());
+                }
+            }
+            for t in &m.tactic_ids {
+                if !tactics.contains(t) {
+                    tactics.push(t.clone());
+                }
+            }
+        }
+        // The most severe alert: highest severity, then highest risk score.
+        let top = metas.iter().max_by_key(|m| (severity_number(&m.severity), m.risk_score));
+        let severity_label = top.map_or("", |m| m.severity.as_str());
+        let risk = metas.iter().map(|m| m.risk_score).max().unwrap_or(0);
+        let mut s = String::with_capacity(256 + 160 * alerts.len());
+        s.push_str(&format!(r#""rule.id":[{}],"rule.name":[{}],"#, ids.join(","), names.join(",")));
+        s.push_str(&format!(r#""rule.ruleset":{},"#, json_str(RULESET_NAME)));
+        s.push_str(&format!(r#""event.severity":{},"#, severity_number(severity_label)));
+        s.push_str(&format!(r#""event.risk_score":{risk},"#));
+        if !techniques.is_empty() || !tactics.is_empty() {
+            s.push_str(r#""threat.framework":"MITRE ATT&CK","#);
+        }
+        s.push_str(&format!(r#""threat.technique.id":{},"#, json_list(&techniques)));
+        s.push_str(&format!(r#""threat.tactic.id":{},"#, json_list(&tactics)));
+        s.push_str(&format!(r#""eqlite":{{"severity":{},"alerts":["#, json_str(severity_label)));
+        for (i, a) in alerts.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            match self.meta.get(&a.rule_id) {
+                Some(m) => s.push_str(&m.alert_head),
+                // Not reachable: alerts come from the rule set's own rules.
+                None => s.push_str(&format!(r#"{{"rule_id":{},"#, json_str(&a.rule_id))),
+            }
+            s.push_str(&format!(r#""sequence_events":{}}}"#, a.events.len()));
+        }
+        s.push_str("]}");
+        s
+    }
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+    v
+}
+
+/// The record's top-level members, if any of their keys is one of [`ALERT_KEYS`].
+fn top_level_collisions(record: &[u8]) -> Option<Vec<(String, Box<serde_json::value::RawValue>)>> {
+    // Cheap pre-check: a colliding key must appear in the text.
+    let hay = record;
+    let mentions = ALERT_KEYS.iter().any(|k| memfind(hay, format!("\"{k}\"").as_bytes()));
+    let escaped = memfind(hay, b"\\");
+    if !mentions && !escaped {
+        return None;
+    }
+    let text = String::from_utf8_lossy(record);
+    let members: Vec<(String, Box<serde_json::value::RawValue>)> = serde_json::from_str::<Members>(&text).ok()?.0;
+    members.iter().any(|(k, _)| ALERT_KEYS.contains(&k.as_str())).then_some(members)
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A JSON object's members in order, values kept as raw text.
+struct Members(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut out = Vec::new();
+                while let Some(kv) = map.next_entry::<String, Box<serde_json::value::RawValue>>()? {
+                    out.push(kv);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The `(file name, TOML)` rules embedded at build time from `EQLITE_FLUENT_BIT_RULES`; empty
+/// when it was not set (then the kubelet pack is used).
+const BUILT_IN_RULES: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/built_in_rules.rs"));
+
+/// The rules compiled into the module.
+pub fn embedded_rules() -> RuleSet {
+    if BUILT_IN_RULES.is_empty() {
+        return RuleSet::kubelet();
+    }
+    let mut rs = RuleSet::default();
+    for (name, text) in BUILT_IN_RULES {
+        // build.rs checked nothing; a bad file is a build-time choice, so fail loudly on first use.
+        if let Err(d) = rs.add_toml(text, name) {
+            panic!("{name}: {}", d.message);
+        }
+    }
+    rs
+}
+
+/// Adds the `*.toml` rules of `dir` (in file-name order) to `rs`; a rule with an id already in
+/// `rs` replaces it. Returns the errors; a missing or unreadable directory is no error.
+pub fn load_rules_dir(rs: &mut RuleSet, dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut errors = vec![];
+    for path in files {
+        let origin = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(format!("{origin}: {e}"));
+                continue;
+            }
+        };
+        let loaded = match eqlite::rule::parse_rule_toml(&text, &origin) {
+            Ok(l) => l,
+            Err(d) => {
+                errors.push(d.message);
+                continue;
+            }
+        };
+        let eqlite::rule::Loaded::Rule(rule) = loaded else { continue };
+        // Replace a rule with the same id, restoring it if the new one does not compile.
+        let old = rs.position(&rule.id).map(|i| rs.rules()[i].rule.clone());
+        if old.is_some() {
+            rs.remove(&rule.id);
+        }
+        if let Err(d) = rs.add_toml(&text, &origin) {
+            errors.push(d.message);
+            if let Some(old) = old {
+                let _ = rs.add(old);
+            }
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ATTACK: &str = r#"{"@timestamp":"2026-08-20T02:00:00.000Z","event":{"category":["process"],"type":["start"],"action":"exec","ingested":"2026-08-20T02:00:00.640Z"},"host":{"os":{"type":"linux"}},"container":{"id":"3d6e"},"process":{"name":"curl","args":["curl","-sk","https://10.0.1.22:10250/pods"],"command_line":"curl -sk https://10.0.1.22:10250/pods","executable":"/usr/bin/curl"}}"#;
+
+    #[test]
+    fn tags_an_attack_and_passes_a_benign_record() {
+        let mut f = Filter::embedded();
+        assert_eq!(f.process(br#"{"log":"GET / 200"}"#, Mode::Tag), Verdict::Unchanged);
+        assert_eq!(f.process(ATTACK.as_bytes(), Mode::Tag), Verdict::Tagged);
+        let out = f.output();
+        assert_eq!(out.last(), Some(&0));
+        let v: serde_json::Value = serde_json::from_slice(&out[..out.len() - 1]).unwrap();
+        let ids: Vec<&str> = v["rule.id"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+        assert!(ids.contains(&"b4bd186b-69c6-45ad-8bef-5c35bbadeaef"), "{ids:?}");
+        assert_eq!(v["rule.ruleset"], "eqlite");
+        assert_eq!(v["process"]["name"], "curl");
+        assert!(out.starts_with(&ATTACK.as_bytes()[..ATTACK.len() - 1]));
+        let c = f.counters();
+        assert_eq!((c.records, c.matched, c.bad, c.dropped), (2, 1, 0, 0));
+    }
+
+    #[test]
+    fn bad_records_pass_in_tag_mode_and_drop_in_match_only_mode() {
+        let mut f = Filter::embedded();
+        for r in [&b"{"[..], b"[1]", b"\"x\"", b"{} x", b"null", b" 1"] {
+            assert_eq!(f.process(r, Mode::Tag), Verdict::Unchanged);
+            assert_eq!(f.process(r, Mode::MatchOnly), Verdict::Drop);
+        }
+        assert_eq!(f.process(b"", Mode::Tag), Verdict::Drop);
+        assert_eq!(f.process(b"{}", Mode::MatchOnly), Verdict::Drop);
+        assert_eq!(f.process(b"{}", Mode::Tag), Verdict::Unchanged);
+        let c = f.counters();
+        assert_eq!((c.records, c.bad, c.dropped), (15, 13, 8));
+    }
+
+    #[test]
+    fn replaces_its_own_keys_instead_of_duplicating_them() {
+        let mut f = Filter::embedded();
+        let rec = ATTACK.replacen('{', r#"{"rule.id":["old"],"eqlite":{"x":1},"keep":"\u00e9","#, 1);
+        assert_eq!(f.process(rec.as_bytes(), Mode::Tag), Verdict::Tagged);
+        let out = std::str::from_utf8(&f.output()[..f.output().len() - 1]).unwrap();
+        assert_eq!(out.matches("\"rule.id\":").count(), 1, "{out}");
+        assert_eq!(out.matches("\"eqlite\":").count(), 1, "{out}");
+        let v: serde_json::Value = serde_json::from_str(out).unwrap();
+        assert_eq!(v["keep"], "é");
+        assert!(v["eqlite"]["x"].is_null());
+        assert_eq!(f.counters().replaced_keys, 1);
+    }
+
+    #[test]
+    fn empty_object_and_trailing_space() {
+        let mut f = Filter::new({
+            let mut rs = RuleSet::default();
+            rs.add_query("any", "any where true").unwrap();
+            rs
+        });
+        assert_eq!(f.process(b"null", Mode::Tag), Verdict::Unchanged);
+        assert_eq!(f.process(b"{ }\n", Mode::Tag), Verdict::Tagged);
+        let out = &f.output()[..f.output().len() - 1];
+        let v: serde_json::Value = serde_json::from_slice(out).unwrap();
+        assert_eq!(v["rule.id"][0], "any");
+        assert_eq!(v["eqlite"]["alerts"][0]["sequence_events"], 1);
+        assert!(v.get("threat.framework").is_none());
+    }
+
+    #[test]
+    fn rules_dir_adds_and_replaces() {
+        let dir = std::env::temp_dir().join(format!("eqlite-fb-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("a.toml"),
+            "[rule]\nrule_id = \"x-1\"\nname = \"X\"\nlanguage = \"eql\"\ntype = \"eql\"\nseverity = \"low\"\nrisk_score = 5\nquery = 'process where process.name == \"evil\"'\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("b.toml"), "[rule]\nrule_id = \"y\"\nlanguage = \"eql\"\nquery = 'process where (('\n")
+            .unwrap();
+        std::fs::write(dir.join("c.txt"), "ignored").unwrap();
+        let mut f = Filter::with_rules_dir(&dir);
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(f.rules().len(), 17);
+        assert_eq!(f.counters().rule_errors, 1, "{:?}", f.rule_errors);
+        let rec = br#"{"event":{"category":"process"},"process":{"name":"evil"}}"#;
+        assert_eq!(f.process(rec, Mode::MatchOnly), Verdict::Tagged);
+        assert!(Filter::with_rules_dir(Path::new("/nonexistent/eqlite")).rule_errors.is_empty());
+    }
+
+    #[test]
+    fn output_buffer_shrinks_after_a_big_record() {
+        let mut f = Filter::embedded();
+        let big = ATTACK.replacen('{', &format!(r#"{{"message":"{}","#, "a".repeat(3 << 20)), 1);
+        assert_eq!(f.process(big.as_bytes(), Mode::Tag), Verdict::Tagged);
+        assert!(f.out.capacity() > 3 << 20);
+        assert_eq!(f.process(ATTACK.as_bytes(), Mode::Tag), Verdict::Tagged);
+        assert!(f.out.capacity() <= KEEP_CAPACITY);
+    }
+}
