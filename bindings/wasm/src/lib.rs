@@ -261,12 +261,15 @@ fn with_event<T>(rules: &RuleSet, event: &JsValue, f: impl FnOnce(&eqlite::Event
 impl Engine {
     /// An engine with no rules. `options` (optional): see `EngineOptions`.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "EngineOptions")] options: JsValue) -> Result<Engine, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "EngineOptions")] options: Option<JsValue>,
+    ) -> Result<Engine, JsValue> {
         console_error_panic_hook::set_once();
-        let o: JsOptions = if options.is_undefined() || options.is_null() {
-            JsOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(options).map_err(|e| error(&format!("invalid options: {e}")))?
+        let o: JsOptions = match options {
+            Some(o) if !o.is_undefined() && !o.is_null() => {
+                serde_wasm_bindgen::from_value(o).map_err(|e| error(&format!("invalid options: {e}")))?
+            }
+            _ => JsOptions::default(),
         };
         let defaults = Options::default();
         let rules = RuleSet::new(Options {

@@ -1,0 +1,172 @@
+//! The JavaScript API, exercised from wasm-bindgen-test in Node and in headless Chromium
+//! (`WASM_BINDGEN_USE_BROWSER=1`): rules, evaluation, streaming, explanations, errors.
+
+use eqlite_wasm::{check, check_rule_toml, Engine};
+use js_sys::{Array, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+const ATTACK: &str = r#"{"@timestamp":"2026-08-20T07:00:00.000Z","event":{"category":["process"],"type":["start"],"action":"exec","ingested":"2026-08-20T07:00:00.500Z"},
+  "host":{"os":{"type":"linux"},"name":"worker-3"},"container":{"id":"e73d466206ac0d5af92e51050b95164b29d3a83d73b27333ba5e734faf2c1731"},
+  "process":{"name":"curl","executable":"/usr/bin/curl","args":["curl","-sk","-H","Authorization: Bearer eyJh","https://10.0.0.12:10250/pods"]}}"#;
+const BENIGN: &str = r#"{"@timestamp":"2026-08-20T07:00:01.000Z","event":{"category":["process"],"type":["start"],"action":"exec"},
+  "host":{"os":{"type":"linux"}},"container":{"id":"e73d466206ac0d5af92e51050b95164b29d3a83d73b27333ba5e734faf2c1731"},
+  "process":{"name":"curl","args":["curl","-s","https://example.com/healthz"]}}"#;
+const D4C_RULE: &str = "b4bd186b-69c6-45ad-8bef-5c35bbadeaef";
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+fn json(v: &JsValue) -> String {
+    JSON::stringify(v).unwrap().as_string().unwrap()
+}
+
+fn rule_ids(alerts: &JsValue) -> Vec<String> {
+    Array::from(alerts).iter().map(|a| get(&a, "ruleId").as_string().unwrap()).collect()
+}
+
+fn engine() -> Engine {
+    let mut e = Engine::new(None).unwrap();
+    assert_eq!(e.load_default_rules().unwrap(), 16);
+    e
+}
+
+#[wasm_bindgen_test]
+fn kubelet_attack_fires_and_benign_does_not() {
+    let mut e = engine();
+    let alerts = e.evaluate(JsValue::from_str(ATTACK)).unwrap();
+    assert!(rule_ids(&alerts).contains(&D4C_RULE.to_string()), "{}", json(&alerts));
+    let a = Array::from(&alerts).iter().find(|a| get(a, "ruleId").as_string().unwrap() == D4C_RULE).unwrap();
+    assert_eq!(get(&a, "severity").as_string().unwrap(), "high");
+    assert_eq!(get(&a, "riskScore").as_f64().unwrap(), 73.0);
+    assert!(Array::from(&e.evaluate(JsValue::from_str(BENIGN)).unwrap()).length() == 0);
+}
+
+#[wasm_bindgen_test]
+fn objects_and_json_text_are_the_same_event() {
+    let mut e = engine();
+    let object = JSON::parse(ATTACK).unwrap();
+    assert_eq!(json(&e.evaluate(object).unwrap()), json(&e.evaluate(JsValue::from_str(ATTACK)).unwrap()));
+}
+
+#[wasm_bindgen_test]
+fn rules_list_metadata() {
+    let e = engine();
+    let rules = Array::from(&e.rules().unwrap());
+    assert_eq!(rules.length(), 16);
+    let r = rules.iter().find(|r| get(r, "ruleId").as_string().unwrap() == D4C_RULE).unwrap();
+    assert_eq!(get(&r, "kind").as_string().unwrap(), "event");
+    assert!(json(&get(&r, "techniques")).contains("T1059.004"));
+    assert!(get(&r, "query").as_string().unwrap().contains("10250"));
+    let kinds: Vec<String> = rules.iter().map(|r| get(&r, "kind").as_string().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "sequence").count(), 5);
+}
+
+#[wasm_bindgen_test]
+fn explanations_have_camel_case_spans_and_deciding_values() {
+    let e = engine();
+    let reports = Array::from(&e.explain(JsValue::from_str(ATTACK), Some(D4C_RULE.into())).unwrap());
+    assert_eq!(reports.length(), 1);
+    let r = reports.get(0);
+    assert_eq!(get(&r, "matched"), JsValue::TRUE);
+    let text = json(&r);
+    assert!(
+        text.contains(r#""decidedBy":{"pattern":"http*:10250*","value":"https://10.0.0.12:10250/pods"}"#),
+        "{text}"
+    );
+    assert!(text.contains("\"startUtf16\""));
+    let benign = json(&e.explain(JsValue::from_str(BENIGN), Some(D4C_RULE.into())).unwrap());
+    assert!(benign.contains(r#""matched":false"#));
+}
+
+#[wasm_bindgen_test]
+fn queries_and_toml_rules_can_be_added_and_removed() {
+    let mut e = Engine::new(None).unwrap();
+    e.add_query("curl", r#"process where process.name : "CURL""#).unwrap();
+    assert_eq!(rule_ids(&e.evaluate(JsValue::from_str(ATTACK)).unwrap()), ["curl"]);
+    let toml = "[rule]\nrule_id = \"r1\"\nname = \"Wget\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"eql\"\ntype = \"eql\"\nquery = '''\nprocess where process.name == \"wget\"\n'''\n";
+    assert_eq!(e.add_rule_toml(toml).unwrap(), "r1");
+    assert!(e.remove_rule("curl"));
+    assert!(!e.remove_rule("curl"));
+    assert_eq!(Array::from(&e.rules().unwrap()).length(), 1);
+    let kql = "[rule]\nrule_id = \"k\"\nname = \"K\"\nlanguage = \"kuery\"\ntype = \"query\"\nquery = \"a:b\"\n";
+    let err = e.add_rule_toml(kql).unwrap_err();
+    assert!(js_sys::Error::from(err).message().as_string().unwrap().contains("KQL"));
+}
+
+#[wasm_bindgen_test]
+fn syntax_errors_throw_errors_with_positions() {
+    let mut e = Engine::new(None).unwrap();
+    let err = e.add_query("bad", "process where \"é\" == process.name and a === 1").unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert!(js_sys::Error::from(err.clone()).message().as_string().unwrap().starts_with("unknown operator `===`"));
+    assert_eq!(get(&err, "line").as_f64(), Some(1.0));
+    assert_eq!(get(&err, "startUtf16").as_f64(), Some(40.0));
+    assert_eq!(get(&err, "endUtf16").as_f64(), Some(43.0));
+    assert!(get(&err, "rendered").as_string().unwrap().contains('^'));
+
+    let diags = Array::from(&check("process where").unwrap());
+    assert_eq!(diags.length(), 1);
+    assert_eq!(Array::from(&check("any where true").unwrap()).length(), 0);
+    let toml = "[rule]\nrule_id = \"x\"\nname = \"X\"\nlanguage = \"eql\"\nquery = '''\nprocess where a = 1\n'''\n";
+    let d = Array::from(&check_rule_toml(toml).unwrap()).get(0);
+    assert_eq!(get(&d, "line").as_f64(), Some(6.0), "positioned in the TOML text");
+}
+
+#[wasm_bindgen_test]
+fn bad_events_throw_clear_errors() {
+    let mut e = engine();
+    for bad in [JsValue::from_str("{nope"), JsValue::from_str("[1,2]"), JsValue::from_f64(3.0), JsValue::NULL] {
+        let err = e.evaluate(bad).unwrap_err();
+        let msg = js_sys::Error::from(err).message().as_string().unwrap();
+        assert!(msg.starts_with("invalid event"), "{msg}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn batches_report_bad_items_and_evaluate_the_rest() {
+    let mut e = engine();
+    let text = format!("{}\n{{\"broken\": }}\n{}\n", ATTACK.replace('\n', ""), BENIGN.replace('\n', ""));
+    let r = e.evaluate_batch(JsValue::from_str(&text)).unwrap();
+    assert_eq!(get(&r, "events").as_f64(), Some(3.0));
+    let errors = Array::from(&get(&r, "errors"));
+    assert_eq!(errors.length(), 1);
+    assert_eq!(get(&errors.get(0), "line").as_f64(), Some(2.0));
+    assert_eq!(get(&errors.get(0), "position").as_f64(), Some(1.0));
+    assert!(rule_ids(&get(&r, "alerts")).contains(&D4C_RULE.to_string()));
+    // An array of objects works too.
+    let arr = Array::of2(&JSON::parse(ATTACK).unwrap(), &JSON::parse(BENIGN).unwrap());
+    let r = e.evaluate_batch(arr.into()).unwrap();
+    assert_eq!(get(&r, "events").as_f64(), Some(2.0));
+}
+
+#[wasm_bindgen_test]
+fn streaming_fires_the_five_run_pod_discovery_sequence_and_survives_a_restore() {
+    let mut e = engine();
+    let ev = |i: u32, args: &str| {
+        format!(
+            r#"{{"@timestamp":"2026-08-20T07:00:0{i}.000Z","event":{{"category":["process"],"type":["start"],"action":"exec","ingested":"2026-08-20T07:00:0{i}.100Z"}},
+            "host":{{"os":{{"type":"linux"}}}},"container":{{"id":"c1"}},"user":{{"id":"0"}},"process":{{"name":"ls","args":["ls","{args}"]}}}}"#
+        )
+        .replace('\n', "")
+    };
+    let pod = "f596175f-b8fd-43ac-b9e9-ea2a96bb55d8";
+    for i in 0..4 {
+        assert!(
+            !rule_ids(&e.push(JsValue::from_str(&ev(i, "/var/lib/kubelet/pods/"))).unwrap()).contains(&pod.to_string())
+        );
+    }
+    // A reload in the middle of the sequence: the state survives.
+    let state = e.save_state();
+    let mut fresh = engine();
+    fresh.restore_state(&state).unwrap();
+    let alerts = fresh.push(JsValue::from_str(&ev(4, "/var/lib/kubelet/pods/x"))).unwrap();
+    let a = Array::from(&alerts)
+        .iter()
+        .find(|a| get(a, "ruleId").as_string().unwrap() == pod)
+        .expect("fires on the 5th run");
+    assert_eq!(json(&get(&a, "events")), "[0,1,2,3,4]");
+    assert_eq!(get(&fresh.stats().unwrap(), "events").as_f64(), Some(5.0));
+    assert!(Array::from(&fresh.flush().unwrap()).length() == 0);
+}

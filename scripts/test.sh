@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs them (.ci/run calls this). Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+section "setup"
+bash scripts/setup.sh
+
+section "format and lints"
+cargo fmt --all --check
+cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q -p eqlite-wasm --target wasm32-unknown-unknown -- -D warnings
+
+section "core, CLI, conformance, corpus, kubelet pack (native)"
+cargo test -q --workspace --exclude eqlite-wasm --exclude eqlite-fluent-bit
+
+section "wasm API in Node (wasm-bindgen-test)"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+cargo test -q -p eqlite-wasm --target wasm32-unknown-unknown --test api 2>&1 | grep -v '^$'
+
+section "wasm API in headless Chromium (wasm-bindgen-test)"
+WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+  cargo test -q -p eqlite-wasm --target wasm32-unknown-unknown --test api 2>&1 | grep -v '^$'
+
+section "npm package: build, import as a dependency, type-check"
+bash scripts/build-wasm.sh
+(cd tests/js/consumer && npm install --no-audit --no-fund --silent && node --test consumer.test.mjs && ../node_modules/.bin/tsc -p tsconfig.json)
+
+if [ -f tests/js/page.test.mjs ]; then
+  section "playground in headless Chromium"
+  node --test tests/js/page.test.mjs
+fi
+
+if [ -x plugins/fluent-bit/test.sh ]; then
+  section "Fluent Bit plugin in a wasm runtime"
+  bash plugins/fluent-bit/test.sh
+fi
+
+section "all tests passed"
