@@ -11,7 +11,7 @@ use crate::lucene::Regex;
 use crate::span::Span;
 use crate::value::Value;
 use crate::wildcard::{fold, fold_into, WildcardSet};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -160,8 +160,8 @@ impl Compiler<'_> {
         let kind = match &e.kind {
             ExprKind::Literal(l) => NodeKind::Const(l.into()),
             ExprKind::Field(f) => NodeKind::Field(self.field(f), f.optional),
-            ExprKind::And(v) => NodeKind::And(v.iter().map(|x| self.expr(x)).collect::<Result<_>>()?),
-            ExprKind::Or(v) => NodeKind::Or(v.iter().map(|x| self.expr(x)).collect::<Result<_>>()?),
+            ExprKind::And(v) => NodeKind::And(self.operands(v)?),
+            ExprKind::Or(v) => NodeKind::Or(self.operands(v)?),
             ExprKind::Not(x) => NodeKind::Not(Box::new(self.expr(x)?)),
             ExprKind::Neg(x) => NodeKind::Neg(Box::new(self.expr(x)?)),
             ExprKind::Arith(op, a, b) => NodeKind::Arith(*op, Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
@@ -216,6 +216,15 @@ impl Compiler<'_> {
         Ok(Node { kind, span: e.span })
     }
 
+    /// The operands of `and`/`or`, cheapest and most selective first. Three-valued `and` and `or`
+    /// do not depend on operand order, so this changes how soon evaluation stops, never the
+    /// result; explanations put operands back in source order.
+    fn operands(&mut self, v: &[ast::Expr]) -> Result<Vec<Node>> {
+        let mut nodes = v.iter().map(|x| self.expr(x)).collect::<Result<Vec<_>>>()?;
+        nodes.sort_by_cached_key(|n| cost(n, self.fields));
+        Ok(nodes)
+    }
+
     fn patterns(&mut self, op: MatchOp, pats: &[ast::Lit]) -> Result<Patterns> {
         let source: Vec<Value<'static>> = pats.iter().map(|p| Value::from(&p.value)).collect();
         let others = LiteralSet::new(source.iter().filter(|v| !matches!(v, Value::Str(_))).cloned().collect(), false);
@@ -242,5 +251,42 @@ impl Compiler<'_> {
             }
         };
         Ok(Patterns { op, strings, others, source })
+    }
+}
+
+/// A rough evaluation cost, with a penalty for fields that most events share (so tests on them
+/// rarely end an `and` early). Only used to order `and`/`or` operands.
+fn cost(n: &Node, fields: &Fields) -> u32 {
+    let field_cost = |n: &Node| match &n.kind {
+        NodeKind::Field(f, _) => {
+            let name = fields.name(*f);
+            let common = ["host.os.", "event.type", "event.category", "event.kind", "data_stream.", "agent.", "ecs."]
+                .iter()
+                .any(|p| name.starts_with(p))
+                || name == "container.id";
+            // Arguments and command lines are long or multi-valued.
+            let bulky = name.ends_with("args") || name.ends_with("command_line");
+            1 + 4 * u32::from(common) + 3 * u32::from(bulky)
+        }
+        NodeKind::Const(_) => 0,
+        _ => 8 + cost(n, fields),
+    };
+    match &n.kind {
+        NodeKind::Const(_) => 0,
+        NodeKind::Field(..) => field_cost(n),
+        NodeKind::Not(x) | NodeKind::Neg(x) => cost(x, fields),
+        NodeKind::And(v) | NodeKind::Or(v) => v.iter().map(|c| cost(c, fields)).sum::<u32>() + 1,
+        NodeKind::Compare(_, a, b) | NodeKind::CompareVersions(_, a, b) => 1 + field_cost(a) + field_cost(b),
+        NodeKind::IsNull(x, _) => field_cost(x),
+        NodeKind::In(x, ..) => 2 + field_cost(x),
+        NodeKind::Match(x, p) => {
+            let per = match &p.strings {
+                StringPatterns::Wildcards(_) => 3 + p.source.len() as u32 / 8,
+                StringPatterns::Regexes(r) => 12 * r.len() as u32,
+            };
+            per + field_cost(x)
+        }
+        NodeKind::Arith(_, a, b) => 6 + field_cost(a) + field_cost(b),
+        NodeKind::Call { args, .. } => 10 + args.iter().map(field_cost).sum::<u32>(),
     }
 }

@@ -105,6 +105,14 @@ pub fn truth(n: &Node, ev: &Event, cx: &mut Scratch) -> Option<bool> {
 /// A leaf test (comparison, `in`, pattern match, presence, or a value used as a condition).
 pub fn predicate(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
     match &n.kind {
+        // The common case, a field against a literal, without building intermediate lists.
+        NodeKind::Compare(op, a, b)
+            if matches!((&a.kind, &b.kind), (NodeKind::Field(_, false), NodeKind::Const(_))) =>
+        {
+            let (NodeKind::Field(f, _), NodeKind::Const(c)) = (&a.kind, &b.kind) else { unreachable!() };
+            let v = ev.get(*f);
+            compare(*op, if v.is_empty() { &NULL } else { v }, std::slice::from_ref(c))
+        }
         NodeKind::Compare(op, a, b) => {
             let (va, vb) = (values(a, ev, cx), values(b, ev, cx));
             // Elasticsearch turns an optional field that does not exist into the literal `null`,
@@ -140,10 +148,8 @@ pub fn predicate(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
         }
         NodeKind::In(x, set, negated) => {
             let v = values(x, ev, cx);
-            let o = any(v.iter().enumerate().map(|(i, v)| {
-                let r = set.contains(v, &mut cx.fold);
-                (r, (i, if r == Some(true) { set.position(v).unwrap_or(0) } else { 0 }))
-            }));
+            // The list entry that matched is looked up only by explanations.
+            let o = any(v.iter().enumerate().map(|(i, v)| (set.contains(v, &mut cx.fold), (i, 0))));
             if *negated {
                 o.negate()
             } else {

@@ -50,6 +50,9 @@ impl Trie {
 
     /// Follows a key that may itself contain dots.
     fn walk(&self, key: &str) -> Option<&Trie> {
+        if memchr::memchr(b'.', key.as_bytes()).is_none() {
+            return self.child(key);
+        }
         key.split('.').try_fold(self, |n, seg| n.child(seg))
     }
 }
@@ -140,15 +143,29 @@ impl Fields {
 /// The values of the fields a rule set needs, read from one event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event<'a> {
-    ids: Vec<FieldId>,
+    /// Grouped by field: the values of field `f` are `values[start[f]..start[f + 1]]`.
     values: Vec<Value<'a>>,
+    start: Vec<u32>,
 }
 
 impl<'a> Event<'a> {
-    fn from_entries(mut entries: Vec<(FieldId, Value<'a>)>) -> Event<'a> {
-        entries.sort_by_key(|e| e.0);
-        let (ids, values) = entries.into_iter().unzip();
-        Event { ids, values }
+    /// Groups values by field with a counting sort (stable, so array order is kept).
+    fn from_entries(entries: Vec<(FieldId, Value<'a>)>) -> Event<'a> {
+        let n = entries.iter().map(|e| e.0 as usize + 1).max().unwrap_or(0);
+        let mut start = vec![0u32; n + 1];
+        for (f, _) in &entries {
+            start[*f as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut slot = start.clone();
+        let mut values: Vec<Value<'a>> = vec![Value::Null; entries.len()];
+        for (f, v) in entries {
+            values[slot[f as usize] as usize] = v;
+            slot[f as usize] += 1;
+        }
+        Event { values, start }
     }
 
     /// An event built by hand, mostly for tests.
@@ -158,24 +175,19 @@ impl<'a> Event<'a> {
 
     /// All values of a field; empty when the field is missing, null or `[]`.
     pub fn get(&self, f: FieldId) -> &[Value<'a>] {
-        let lo = self.ids.partition_point(|&i| i < f);
-        let hi = lo + self.ids[lo..].partition_point(|&i| i == f);
-        &self.values[lo..hi]
+        match (self.start.get(f as usize), self.start.get(f as usize + 1)) {
+            (Some(&a), Some(&b)) => &self.values[a as usize..b as usize],
+            _ => &[],
+        }
     }
 
     pub fn into_owned(self) -> Event<'static> {
-        Event { ids: self.ids, values: self.values.into_iter().map(Value::into_owned).collect() }
+        Event { start: self.start, values: self.values.into_iter().map(Value::into_owned).collect() }
     }
 
-    /// `(field, values)` pairs, for displays.
+    /// `(field, values)` pairs of the fields present, for displays.
     pub fn fields(&self) -> impl Iterator<Item = (FieldId, &[Value<'a>])> {
-        let mut i = 0;
-        std::iter::from_fn(move || {
-            let f = *self.ids.get(i)?;
-            let vals = self.get(f);
-            i += vals.len();
-            Some((f, vals))
-        })
+        (0..self.start.len().saturating_sub(1) as FieldId).map(|f| (f, self.get(f))).filter(|(_, v)| !v.is_empty())
     }
 }
 

@@ -124,7 +124,10 @@ impl<'a> Explainer<'a> {
         match &n.kind {
             NodeKind::And(v) | NodeKind::Or(v) => {
                 let is_and = matches!(n.kind, NodeKind::And(_));
-                let children: Vec<Explanation> = v.iter().map(|c| self.expr(c, ev, cx)).collect();
+                // The matcher may evaluate operands in another order; explain them as written.
+                let mut ordered: Vec<&Node> = v.iter().collect();
+                ordered.sort_by_key(|c| c.span.start);
+                let children: Vec<Explanation> = ordered.into_iter().map(|c| self.expr(c, ev, cx)).collect();
                 let rs = children.iter().map(|c| c.result);
                 let (decisive, neutral) = if is_and { (Some(false), Some(true)) } else { (Some(true), Some(false)) };
                 let result = if rs.clone().any(|r| r == decisive) {
@@ -179,9 +182,11 @@ impl<'a> Explainer<'a> {
         if present.len() > MAX_VALUES {
             e.values_total = Some(present.len());
         }
-        let pattern_at = |j: usize| -> Option<Value<'static>> {
+        let pattern_at = |i: usize, j: usize| -> Option<Value<'static>> {
             match &n.kind {
-                NodeKind::In(_, set, _) => set.source.get(j).cloned(),
+                NodeKind::In(_, set, _) => {
+                    vals.get(i).and_then(|v| set.position(v)).and_then(|p| set.source.get(p).cloned())
+                }
                 NodeKind::Match(_, p) => p.source.get(j).cloned(),
                 _ => rhs.map(|r| {
                     eval::values(r, ev, &mut Scratch::default())
@@ -193,7 +198,7 @@ impl<'a> Explainer<'a> {
         };
         if let Some((i, j)) = outcome.witness {
             let value = vals.get(i).map(Value::to_owned_value).unwrap_or(Value::Null);
-            let pattern = if kind == "exists" || kind == "value" { None } else { pattern_at(j) };
+            let pattern = if kind == "exists" || kind == "value" { None } else { pattern_at(i, j) };
             e.decided_by = Some(Decision { value, pattern });
         }
         e.reason = match (&e.decided_by, kind, outcome.result) {

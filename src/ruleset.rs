@@ -11,8 +11,8 @@ use crate::parser::{parse_query_with, Limits};
 use crate::rule::{self, Loaded, Rule};
 use crate::sequence::{SampleSpec, SequenceSpec};
 use crate::span::Span;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// How events are read.
 #[derive(Clone, Debug)]
@@ -123,7 +123,7 @@ impl RuleSet {
             category_field,
             timestamp_field,
             tiebreaker_field,
-            by_category: HashMap::new(),
+            by_category: HashMap::default(),
             any_category: vec![],
         }
     }

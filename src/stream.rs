@@ -360,31 +360,24 @@ impl Stream {
                 p.feed(0, Alert::new(&rs.rules()[i].rule, vec![pos]), &mut out);
             }
         }
+        let (mut late, mut untimed) = (false, false);
         for (i, r) in rs.rules().iter().enumerate() {
             match (&r.body, &mut self.rules[i].1) {
                 (Body::Sequence(spec), RuleState::Sequence(st)) if !st.pipes.done() => {
+                    let stages = spec.stages.iter().chain(spec.until.iter());
+                    let Some(mut rec) = record(rs, stages, spec.stages.len(), ev, pos, cx, &self.options) else {
+                        continue;
+                    };
+                    // Only events that matter to the rule need a timestamp.
                     let Some(ts) = timestamp(rs, r, ev) else {
-                        if stage_matches(rs, &spec.stages, spec.until.as_ref(), ev, cx) {
-                            self.stats.untimed += 1;
-                        }
+                        untimed = true;
                         continue;
                     };
-                    let Some(rec) = record(
-                        rs,
-                        spec.stages.iter().chain(spec.until.iter()),
-                        spec.stages.len(),
-                        ev,
-                        ts,
-                        pos,
-                        cx,
-                        &self.options,
-                    ) else {
-                        continue;
-                    };
+                    rec.ts = ts;
                     st.newest = Some(st.newest.map_or(ts, |n| n.max(ts)));
                     if let Some(rel) = &st.released {
                         if rec.order() < (rel.0, &rel.1, rel.2) {
-                            self.stats.late += 1;
+                            late = true;
                             continue;
                         }
                     }
@@ -394,14 +387,16 @@ impl Stream {
                     st.release(spec, &r.rule, Some(horizon), &self.options, &mut self.stats, &mut out);
                 }
                 (Body::Sample(spec), RuleState::Sample(st)) if !st.pipes.done() => {
-                    if let Some(rec) = record(rs, spec.stages.iter(), spec.stages.len(), ev, 0, pos, cx, &self.options)
-                    {
+                    if let Some(rec) = record(rs, spec.stages.iter(), spec.stages.len(), ev, pos, cx, &self.options) {
                         st.push(spec, &r.rule, rec, &mut out);
                     }
                 }
                 _ => {}
             }
         }
+        // Counted once per event, however many rules it mattered to.
+        self.stats.late += u64::from(late);
+        self.stats.untimed += u64::from(untimed);
         out
     }
 
@@ -427,10 +422,6 @@ impl Stream {
 fn timestamp(rs: &RuleSet, r: &CompiledRule, ev: &Event) -> Option<Nanos> {
     let field = r.timestamp_override.filter(|f| !ev.get(*f).is_empty()).unwrap_or(rs.timestamp_field);
     ev.get(field).first().and_then(time::parse)
-}
-
-fn stage_matches(rs: &RuleSet, stages: &[StageSpec], until: Option<&StageSpec>, ev: &Event, cx: &mut Scratch) -> bool {
-    stages.iter().chain(until).any(|st| eval::matches(&st.matcher, ev, rs.category_field, cx))
 }
 
 /// The join-key tuples of an event for a stage: every combination of the key fields' values.
@@ -462,19 +453,18 @@ fn key_tuples(ev: &Event, keys: &[Key], max: usize) -> Vec<KeyTuple> {
     tuples
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the event means to a rule's stages (its time is filled in by the caller).
 fn record<'s>(
     rs: &RuleSet,
     stages: impl Iterator<Item = &'s StageSpec>,
     until_index: usize,
     ev: &Event,
-    ts: Nanos,
     pos: u64,
     cx: &mut Scratch,
     opts: &StreamOptions,
 ) -> Option<Record> {
     let mut rec = Record {
-        ts,
+        ts: 0,
         tie: rs.tiebreaker_field.and_then(|f| ev.get(f).first().map(KeyValue::of)),
         pos,
         stages: vec![],

@@ -7,7 +7,7 @@
 //! substring search; so `*a*a*a*a*a*b` costs one pass per segment, not an exponential search.
 
 use memchr::memmem::Finder;
-use std::collections::HashSet;
+use rustc_hash::FxHashMap;
 
 #[derive(Clone, Debug)]
 pub struct Wildcard {
@@ -183,24 +183,22 @@ impl Wildcard {
 /// The patterns of one `like (…)` / `: (…)` list. Patterns without wildcards go into a hash set.
 #[derive(Clone, Debug)]
 pub struct WildcardSet {
-    exact: HashSet<String>,
+    /// Patterns without wildcards, with their index in the source list.
+    exact: FxHashMap<String, usize>,
     /// (index in the source list, pattern)
     patterns: Vec<(usize, Wildcard)>,
-    /// Source list index of each exact string, for explanations.
-    exact_index: Vec<(String, usize)>,
     insensitive: bool,
 }
 
 impl WildcardSet {
     /// `patterns` pairs each pattern with the position reported by [`WildcardSet::find`].
     pub fn new<'p>(patterns: impl IntoIterator<Item = (usize, &'p str)>, insensitive: bool) -> WildcardSet {
-        let mut set = WildcardSet { exact: HashSet::new(), patterns: vec![], exact_index: vec![], insensitive };
+        let mut set = WildcardSet { exact: FxHashMap::default(), patterns: vec![], insensitive };
         for (i, p) in patterns {
             let w = Wildcard::new(p, insensitive);
             match w.exact() {
                 Some(e) => {
-                    set.exact_index.push((e.to_string(), i));
-                    set.exact.insert(e.to_string());
+                    set.exact.entry(e.to_string()).or_insert(i);
                 }
                 None => set.patterns.push((i, w)),
             }
@@ -216,8 +214,8 @@ impl WildcardSet {
     pub fn find(&self, s: &str, scratch: &mut String) -> Option<usize> {
         if !self.exact.is_empty() {
             let key = if self.insensitive { fold_into(s, scratch) } else { s };
-            if self.exact.contains(key) {
-                return self.exact_index.iter().find(|(e, _)| e == key).map(|(_, i)| *i);
+            if let Some(&i) = self.exact.get(key) {
+                return Some(i);
             }
         }
         self.patterns.iter().find(|(_, w)| w.is_match(s, scratch)).map(|(i, _)| *i)
@@ -226,7 +224,7 @@ impl WildcardSet {
     pub fn is_match(&self, s: &str, scratch: &mut String) -> bool {
         if !self.exact.is_empty() {
             let key = if self.insensitive { fold_into(s, scratch) } else { s };
-            if self.exact.contains(key) {
+            if self.exact.contains_key(key) {
                 return true;
             }
         }

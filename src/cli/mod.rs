@@ -178,7 +178,7 @@ pub fn for_each_item(mut r: Box<dyn BufRead>, mut f: impl FnMut(Item)) -> Result
                 r.read_to_string(&mut rest).map_err(io)?;
                 return whole(&rest, f);
             }
-            if json.contains("\"hits\"") && json.contains("\"_source\"") || json.contains("\"sequences\"") {
+            if is_search_response(json) {
                 for item in input::split(json) {
                     match item {
                         Ok(e) => f(Item::Event { json: e.json, line: line_no }),
@@ -198,6 +198,14 @@ pub fn for_each_item(mut r: Box<dyn BufRead>, mut f: impl FnMut(Item)) -> Result
     let text = String::from_utf8(all)
         .map_err(|e| format!("the input is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
     whole(&text, f)
+}
+
+/// A whole search response on one line (rare in NDJSON; checked with a SIMD substring search).
+fn is_search_response(json: &str) -> bool {
+    static HITS: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    let f = HITS.get_or_init(|| memchr::memmem::Finder::new(b"\"hits\""));
+    f.find(json.as_bytes()).is_some()
+        && (json.contains("\"_source\"") || json.contains("\"sequences\"") || json.contains("\"events\""))
 }
 
 fn whole(text: &str, mut f: impl FnMut(Item)) -> Result<(), String> {
