@@ -99,6 +99,10 @@ pub struct ExplainArgs {
     /// Only (event, rule) pairs that matched.
     #[arg(long)]
     pub matched: bool,
+    /// Explain the alerts instead: scan all events (sequences included), then print each alert
+    /// with every member event against the stage it filled, its join keys and the time gaps.
+    #[arg(long, conflicts_with = "matched")]
+    pub alerts: bool,
     /// Pretty-print the JSON.
     #[arg(long)]
     pub pretty: bool,

@@ -279,6 +279,87 @@ impl RuleSet {
     }
 }
 
+/// One event of an alert, explained against the stage it filled.
+#[derive(Clone, Debug, Serialize)]
+pub struct StageExplanation {
+    /// Index of the stage in the query (a `with runs=N` stage fills N slots with the same index).
+    pub stage: usize,
+    /// The event's input position.
+    pub event: u64,
+    /// The event's time (the rule's timestamp field), as written in the event.
+    pub timestamp: Option<crate::value::Value<'static>>,
+    /// Milliseconds since the previous event of the alert.
+    pub gap_ms: Option<f64>,
+    /// The join keys: field names and the event's values for them.
+    pub keys: Vec<JoinKey>,
+    pub explanation: Explanation,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct JoinKey {
+    pub field: String,
+    pub values: Vec<crate::value::Value<'static>>,
+}
+
+impl RuleSet {
+    /// Explains an alert: each member event against the stage it filled, with its join keys and
+    /// the time since the previous member. `event` gives the event at an input position.
+    pub fn explain_alert<'e>(
+        &self,
+        alert: &Alert,
+        mut event: impl FnMut(u64) -> Option<&'e Event<'e>>,
+    ) -> Vec<StageExplanation> {
+        let Some(i) = self.position(&alert.rule_id) else { return vec![] };
+        let r = &self.rules[i];
+        let ex = Explainer::new(&r.rule.query, &self.fields);
+        let stages: Vec<&crate::sequence::StageSpec> = match &r.body {
+            Body::Event(_) => vec![],
+            Body::Sequence(s) => s.positive_stages().into_iter().map(|k| &s.stages[k]).collect(),
+            Body::Sample(s) => s.stages.iter().collect(),
+        };
+        let stage_index = |k: usize| match &r.body {
+            Body::Sequence(s) => s.positive_stages().get(k).copied().unwrap_or(k),
+            _ => k,
+        };
+        let mut out = Vec::new();
+        let mut prev: Option<i64> = None;
+        for (k, &pos) in alert.events.iter().enumerate() {
+            let Some(ev) = event(pos) else { continue };
+            let ts_field = r.timestamp_override.filter(|f| !ev.get(*f).is_empty()).unwrap_or(self.timestamp_field);
+            let ts_value = ev.get(ts_field).first().map(crate::value::Value::to_owned_value);
+            let nanos = ts_value.as_ref().and_then(crate::time::parse);
+            let gap_ms = match (prev, nanos) {
+                (Some(p), Some(t)) => Some((t - p) as f64 / 1e6),
+                _ => None,
+            };
+            prev = nanos.or(prev);
+            let (explanation, keys) = match (&r.body, stages.get(k)) {
+                (Body::Event(m), _) => (ex.event_query(m, ev, self.category_field), vec![]),
+                (_, Some(st)) => (
+                    ex.event_query(&st.matcher, ev, self.category_field),
+                    st.keys
+                        .iter()
+                        .map(|key| JoinKey {
+                            field: self.fields.name(key.field).to_string(),
+                            values: ev.get(key.field).iter().map(crate::value::Value::to_owned_value).collect(),
+                        })
+                        .collect(),
+                ),
+                (_, None) => continue,
+            };
+            out.push(StageExplanation {
+                stage: stage_index(k),
+                event: pos,
+                timestamp: ts_value,
+                gap_ms,
+                keys,
+                explanation,
+            });
+        }
+        out
+    }
+}
+
 fn query_range(text: &str, query: &str) -> std::ops::Range<usize> {
     match text.find(query) {
         Some(i) => i..i + query.len(),

@@ -61,6 +61,16 @@ impl SequenceSpec {
         })
     }
 
+    /// The stage of each event of an alert: positive stages in order, `runs` expanded.
+    pub fn positive_stages(&self) -> Vec<usize> {
+        self.stages
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.missing)
+            .flat_map(|(i, s)| std::iter::repeat_n(i, s.runs as usize))
+            .collect()
+    }
+
     /// The event queries in source order: the stages, then `until`.
     pub fn matchers(&self) -> impl Iterator<Item = &EventMatcher> {
         self.stages.iter().chain(self.until.iter()).map(|s| &s.matcher)

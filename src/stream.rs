@@ -382,8 +382,9 @@ impl Stream {
                         }
                     }
                     st.heap().push(Reverse(rec));
-                    let horizon =
-                        st.newest.unwrap_or(ts).saturating_sub(self.options.lateness_ms as i64 * NANOS_PER_MS);
+                    let horizon = st.newest.unwrap_or(ts).saturating_sub(
+                        i64::try_from(self.options.lateness_ms).unwrap_or(i64::MAX).saturating_mul(NANOS_PER_MS),
+                    );
                     st.release(spec, &r.rule, Some(horizon), &self.options, &mut self.stats, &mut out);
                 }
                 (Body::Sample(spec), RuleState::Sample(st)) if !st.pipes.done() => {
@@ -549,7 +550,7 @@ impl SequenceState {
         out: &mut Vec<Alert>,
     ) {
         let n = layout.positives.len();
-        let maxspan = spec.maxspan_ms.map(|m| (m as i64).saturating_mul(NANOS_PER_MS));
+        let maxspan = spec.maxspan_ms.map(|m| i64::try_from(m).unwrap_or(i64::MAX).saturating_mul(NANOS_PER_MS));
         let within = |start: Nanos, ts: Nanos| maxspan.is_none_or(|m| ts.saturating_sub(start) <= m);
         let now = rec.ts;
 

@@ -2,7 +2,9 @@
 
 use super::{for_each_item, load, open, Item};
 use crate::ExplainArgs;
-use eqlite::Explanation;
+use eqlite::ruleset::StageExplanation;
+use eqlite::stream::{Stream, StreamOptions};
+use eqlite::{Alert, Event, Explanation, RuleSet};
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
@@ -25,6 +27,9 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, String> {
         return Err(format!("{} of the rules did not compile:\n{e}", rules.errors.len()));
     }
     let rs = rules.set;
+    if args.alerts {
+        return alerts(&rs, &args);
+    }
     let selected: Vec<usize> = match &args.rule {
         Some(id) => vec![rs.position(id).ok_or_else(|| format!("no rule with id `{id}` is loaded"))?],
         None => (0..rs.len()).collect(),
@@ -79,5 +84,65 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, String> {
             return Err(format!("writing output: {e}"));
         }
     }
+    Ok(if bad > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+#[derive(Serialize)]
+struct AlertReport<'a> {
+    alert: &'a Alert,
+    stages: Vec<StageExplanation>,
+}
+
+fn write<T: Serialize>(out: &mut impl Write, v: &T, pretty: bool) -> std::io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, v)?;
+    } else {
+        serde_json::to_writer(&mut *out, v)?;
+    }
+    out.write_all(b"\n")
+}
+
+/// `explain --alerts`: the whole input is kept in memory to explain each alert's members.
+fn alerts(rs: &RuleSet, args: &ExplainArgs) -> Result<ExitCode, String> {
+    let mut events: Vec<Option<Event<'static>>> = Vec::new();
+    let mut bad = 0u64;
+    for_each_item(open(args.input.as_deref())?, |item| {
+        let ev = match item {
+            Item::Event { json, line } => match rs.read_json(json) {
+                Ok(ev) => Some(ev.into_owned()),
+                Err(e) => {
+                    eprintln!("eqlite: line {line}: invalid event: {e}");
+                    None
+                }
+            },
+            Item::Bad(e) => {
+                eprintln!("eqlite: invalid input: {e}");
+                None
+            }
+        };
+        bad += u64::from(ev.is_none());
+        events.push(ev);
+    })?;
+    // The input is complete, so time order can wait for its end.
+    let mut stream = Stream::new(rs, StreamOptions { lateness_ms: u64::MAX / 4, ..StreamOptions::default() });
+    let mut found = Vec::new();
+    for (i, ev) in events.iter().enumerate() {
+        if let Some(ev) = ev {
+            found.extend(stream.push(rs, ev, i as u64));
+        }
+    }
+    found.extend(stream.flush(rs));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for a in found.iter().filter(|a| args.rule.as_ref().is_none_or(|id| *id == a.rule_id)) {
+        let stages = rs.explain_alert(a, |p| events.get(p as usize).and_then(Option::as_ref));
+        if let Err(e) = write(&mut out, &AlertReport { alert: a, stages }, args.pretty) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(format!("writing output: {e}"));
+        }
+    }
+    out.flush().map_err(|e| format!("writing output: {e}"))?;
     Ok(if bad > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
