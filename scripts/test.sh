@@ -18,11 +18,11 @@ cargo test -q --workspace --exclude eqlite-wasm --exclude eqlite-fluent-bit
 
 section "wasm API in Node (wasm-bindgen-test)"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-cargo test -q -p eqlite-wasm --target wasm32-unknown-unknown --test api 2>&1 | grep -v '^$'
+cargo test -p eqlite-wasm --target wasm32-unknown-unknown --test api
 
 section "wasm API in headless Chromium (wasm-bindgen-test)"
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test -q -p eqlite-wasm --target wasm32-unknown-unknown --test api 2>&1 | grep -v '^$'
+  cargo test -p eqlite-wasm --target wasm32-unknown-unknown --test api
 
 section "npm package: build, import as a dependency, type-check"
 bash scripts/build-wasm.sh

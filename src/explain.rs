@@ -3,6 +3,7 @@
 //! decided it. Every clause is evaluated (no short-circuit), so the tree is complete. The hot path
 //! never builds this; it is computed on demand with the same predicate functions as matching.
 
+use crate::ast::CompareOp;
 use crate::compile::{EventMatcher, Node, NodeKind};
 use crate::eval::{self, Scratch};
 use crate::event::{Event, FieldId, Fields};
@@ -201,34 +202,51 @@ impl<'a> Explainer<'a> {
             let pattern = if kind == "exists" || kind == "value" { None } else { pattern_at(i, j) };
             e.decided_by = Some(Decision { value, pattern });
         }
-        e.reason = match (&e.decided_by, kind, outcome.result) {
-            (_, _, _) if present.is_empty() && kind != "value" && kind != "exists" => format!("{subject} has no value"),
-            (_, "exists", Some(r)) => {
-                let is_null_test = matches!(n.kind, NodeKind::IsNull(_, false));
-                if r == is_null_test {
+        let rhs_text = rhs.map_or(String::new(), |r| r.span.text(self.src).to_string());
+        let one_or_all = |single: &dyn Fn(&Value) -> String, many: &dyn Fn(usize) -> String| match present.as_slice() {
+            [v] => single(v),
+            vs => many(vs.len()),
+        };
+        let d = e.decided_by.clone();
+        let pat = |d: &Decision| d.pattern.as_ref().map_or(String::new(), |p| p.to_string());
+        e.reason = match (&n.kind, outcome.result) {
+            (NodeKind::IsNull(_, negated), Some(r)) => {
+                if r != *negated {
                     format!("{subject} has no value")
                 } else {
                     format!("{subject} has a value")
                 }
             }
-            (Some(d), "match", _) | (Some(d), "in", _) => match &d.pattern {
-                Some(p) => format!("{} matched {}", d.value, p),
-                None => format!("{} matched", d.value),
+            (NodeKind::Compare(..) | NodeKind::In(..) | NodeKind::Match(..), _) if present.is_empty() => {
+                format!("{subject} has no value")
+            }
+            (NodeKind::Compare(op, ..) | NodeKind::CompareVersions(op, ..), Some(r)) => match (op, r, &d) {
+                // `!=` is false because some value is equal.
+                (CompareOp::Ne, false, Some(d)) => format!("{} == {}", d.value, pat(d)),
+                (CompareOp::Ne, true, _) => one_or_all(&|v| format!("{v} is not {rhs_text}"), &|k| {
+                    format!("none of the {k} values is {rhs_text}")
+                }),
+                (_, true, Some(d)) => format!("{} {} {}", d.value, op.symbol(), pat(d)),
+                _ => one_or_all(&|v| format!("{v} is not {} {rhs_text}", op.symbol()), &|k| {
+                    format!("none of the {k} values is {} {rhs_text}", op.symbol())
+                }),
             },
-            (Some(d), "compare", _) => match &d.pattern {
-                Some(p) => format!("{} compared with {}", d.value, p),
-                None => format!("{} decided it", d.value),
+            (NodeKind::In(_, _, negated), Some(r)) => match (r != *negated, &d) {
+                // Some value is in the list (for `not in` that makes it false).
+                (true, Some(d)) => format!("{} is in the list", d.value),
+                _ => one_or_all(&|v| format!("{v} is not in the list"), &|k| {
+                    format!("none of the {k} values is in the list")
+                }),
             },
-            (None, "match", Some(_)) | (None, "in", Some(_)) => match present.len() {
-                1 => format!("{} matched no pattern", present[0]),
-                k => format!("none of the {k} values matched"),
+            (NodeKind::Match(..), Some(true)) => match &d {
+                Some(d) => format!("{} matched {}", d.value, pat(d)),
+                None => "a value matched".into(),
             },
-            (None, "compare", Some(_)) => match present.len() {
-                1 => format!("{} is not equal", present[0]),
-                k => format!("none of the {k} values is equal"),
-            },
-            (_, _, None) => "the values cannot be compared (type mismatch or null)".to_string(),
-            (_, _, Some(r)) => format!("the value is {r}"),
+            (NodeKind::Match(..), Some(false)) => {
+                one_or_all(&|v| format!("{v} matched no pattern"), &|k| format!("none of the {k} values matched"))
+            }
+            (_, None) => "the values cannot be compared (a value is missing, or of another type)".to_string(),
+            (_, Some(r)) => format!("the value is {r}"),
         };
         e
     }

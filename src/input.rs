@@ -32,29 +32,45 @@ impl std::fmt::Display for InputError {
 
 pub type Item<'a> = Result<RawEvent<'a>, InputError>;
 
-fn line_of(text: &str, offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count() + 1
-}
-
+/// Line numbers are filled in afterwards by [`number_lines`], in one pass over the text.
 fn error_at(text: &str, offset: usize, message: String) -> InputError {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    InputError { line: line_of(text, offset), column: text[line_start..offset].chars().count() + 1, offset, message }
+    InputError { line: 0, column: text[line_start..offset].chars().count() + 1, offset, message }
 }
 
 fn raw<'a>(text: &'a str, json: &'a str) -> RawEvent<'a> {
     let offset = json.as_ptr() as usize - text.as_ptr() as usize;
-    RawEvent { json, line: line_of(text, offset), offset }
+    RawEvent { json, line: 0, offset }
+}
+
+/// Sets every item's line, counting newlines once from item to item (items come in text order).
+fn number_lines(text: &str, items: &mut [Item<'_>]) {
+    let (mut at, mut line) = (0usize, 1usize);
+    for item in items {
+        let (offset, slot) = match item {
+            Ok(e) => (e.offset, &mut e.line),
+            Err(e) => (e.offset, &mut e.line),
+        };
+        if offset < at {
+            (at, line) = (0, 1);
+        }
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[at..offset]).count();
+        at = offset;
+        *slot = line;
+    }
 }
 
 /// Splits `text` into events.
 pub fn split(text: &str) -> Vec<Item<'_>> {
     let start = text.len() - text.trim_start().len();
-    match text.as_bytes().get(start) {
+    let mut items = match text.as_bytes().get(start) {
         None => vec![],
         Some(b'[') => split_array(text, start),
         _ => split_stream(text),
-    }
+    };
+    number_lines(text, &mut items);
+    items
 }
 
 #[derive(Deserialize)]
@@ -86,6 +102,10 @@ fn search_hits(json: &str) -> Option<Vec<&str>> {
     }
     let r: SearchResponse = serde_json::from_str(json).ok()?;
     let h = r.hits;
+    if h.hits.is_none() && h.events.is_none() && h.sequences.is_none() {
+        // `{"hits": {"count": 3}}` is an event that happens to have a `hits` field.
+        return None;
+    }
     let mut out: Vec<&str> = h.hits.unwrap_or_default().into_iter().map(RawValue::get).collect();
     out.extend(h.events.unwrap_or_default().into_iter().map(RawValue::get));
     for s in h.sequences.unwrap_or_default() {
@@ -244,6 +264,7 @@ mod tests {
         );
         assert_eq!(jsons(r#"{"hits":{"sequences":[{"events":[{"x":1},{"x":2}]}]}}"#), [r#"{"x":1}"#, r#"{"x":2}"#]);
         assert!(jsons("").is_empty());
+        assert_eq!(jsons(r#"{"hits":{"count":3}}"#), [r#"{"hits":{"count":3}}"#]);
     }
 
     #[test]
@@ -260,5 +281,14 @@ mod tests {
         assert_eq!(e.line, 2);
         assert_eq!(items[2].as_ref().unwrap().json, "{\"a\":\"x]\"}");
         assert!(split("[{\"a\":1}").last().unwrap().is_err());
+    }
+
+    #[test]
+    fn large_inputs_split_in_linear_time() {
+        let line = "{\"a\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n";
+        let text = line.repeat(200_000);
+        let items = split(&text);
+        assert_eq!(items.len(), 200_000);
+        assert_eq!(items[199_999].as_ref().unwrap().line, 200_000);
     }
 }

@@ -67,6 +67,20 @@ export interface RuleExplanation {
   explanations: ExplanationNode[];
 }
 
+/** One event of an alert against the stage it filled (sequences), with join keys and time gap. */
+export interface StageExplanation {
+  /** Index of the stage in the query. */
+  stage: number;
+  /** The event's position. */
+  event: number;
+  /** The event's time as written in it. */
+  timestamp?: JsonScalar;
+  /** Milliseconds since the previous event of the alert. */
+  gapMs?: number | null;
+  keys: { field: string; values: JsonScalar[] }[];
+  explanation: ExplanationNode;
+}
+
 /** A problem with a query or rule, positioned in the text that was checked. */
 export interface Diagnostic {
   message: string;
@@ -140,6 +154,19 @@ export interface EngineOptions {
   latenessMs?: number;
   /** Most pending partial sequence matches per rule. Default 100000. */
   maxPending?: number;
+}
+
+/** One item of pasted text, as the engine splits it: an event's JSON text, or why it is not one. */
+export type InputItem =
+  | { position: number; line: number; offset: number; json: string }
+  | { position: number; line: number; column: number; offset: number; error: string };
+
+/** Metadata for a bare query added with addQuery. */
+export interface QueryMeta {
+  name?: string;
+  description?: string;
+  severity?: string;
+  riskScore?: number;
 }
 
 /** An event: a JSON object, or its JSON text. */
@@ -304,10 +331,34 @@ impl Engine {
         }
     }
 
-    /// Adds an ad-hoc EQL query as a rule with the given id.
+    /// Adds an ad-hoc EQL query as a rule with the given id (and optional name, severity, …).
     #[wasm_bindgen(js_name = addQuery)]
-    pub fn add_query(&mut self, id: &str, eql: &str) -> Result<(), JsValue> {
-        self.rules.add_query(id, eql).map(|_| ()).map_err(|d| diag_error(&d))
+    pub fn add_query(
+        &mut self,
+        id: &str,
+        eql: &str,
+        #[wasm_bindgen(unchecked_param_type = "QueryMeta")] meta: Option<JsValue>,
+    ) -> Result<(), JsValue> {
+        #[derive(Default, serde::Deserialize)]
+        #[serde(rename_all = "camelCase", default)]
+        struct Meta {
+            name: Option<String>,
+            description: Option<String>,
+            severity: Option<String>,
+            risk_score: Option<f64>,
+        }
+        let m: Meta = match meta {
+            Some(m) if m.is_object() => {
+                serde_wasm_bindgen::from_value(m).map_err(|e| error(&format!("invalid metadata: {e}")))?
+            }
+            _ => Meta::default(),
+        };
+        let mut rule = eqlite::Rule::from_query(id, eql);
+        rule.name = m.name.unwrap_or(rule.name);
+        rule.description = m.description.unwrap_or_default();
+        rule.severity = m.severity.unwrap_or(rule.severity);
+        rule.risk_score = m.risk_score.map_or(rule.risk_score, |r| r.clamp(0.0, 100.0) as i64);
+        self.rules.add(rule).map(|_| ()).map_err(|d| diag_error(&d))
     }
 
     /// Removes a rule; returns whether it was loaded.
@@ -537,6 +588,44 @@ impl Engine {
     }
 }
 
+#[wasm_bindgen]
+impl Engine {
+    /// Explains an alert: `events[k]` is the event at position `alert.events[k]`. Each member is
+    /// explained against the stage it filled, with its join keys and the time since the previous.
+    #[wasm_bindgen(js_name = explainAlert, unchecked_return_type = "StageExplanation[]")]
+    pub fn explain_alert(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Alert")] alert: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EventInput[]")] events: Vec<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct AlertIn {
+            rule_id: String,
+            events: Vec<u64>,
+        }
+        let a: AlertIn = serde_wasm_bindgen::from_value(alert).map_err(|e| error(&format!("invalid alert: {e}")))?;
+        if a.events.len() != events.len() {
+            return Err(error(&format!("the alert has {} events but {} were given", a.events.len(), events.len())));
+        }
+        let mut owned = Vec::with_capacity(events.len());
+        for e in &events {
+            owned.push(with_event(&self.rules, e, |ev| ev.clone().into_owned())?);
+        }
+        let alert = Alert {
+            rule_id: a.rule_id,
+            rule_name: String::new(),
+            severity: String::new(),
+            risk_score: 0,
+            events: a.events,
+        };
+        let positions = alert.events.clone();
+        let stages =
+            self.rules.explain_alert(&alert, |p| positions.iter().position(|&q| q == p).and_then(|k| owned.get(k)));
+        to_js(&stages)
+    }
+}
+
 /// Parses and verifies one EQL query; returns its diagnostics (empty when valid).
 #[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
 pub fn check(eql: &str) -> Result<JsValue, JsValue> {
@@ -565,6 +654,27 @@ pub fn check_rule_toml(text: &str) -> Result<JsValue, JsValue> {
         Err(d) => vec![d],
     };
     to_js(&diags)
+}
+
+/// Splits pasted text into events the way `evaluateBatch` does (one object, NDJSON, a JSON array,
+/// a search response); positions match the alerts' event positions.
+#[wasm_bindgen(js_name = splitEvents, unchecked_return_type = "InputItem[]")]
+pub fn split_events(text: &str) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Item<'a> {
+        Event { position: usize, line: usize, offset: usize, json: &'a str },
+        Error { position: usize, line: usize, column: usize, offset: usize, error: String },
+    }
+    let items: Vec<Item> = input::split(text)
+        .into_iter()
+        .enumerate()
+        .map(|(position, item)| match item {
+            Ok(e) => Item::Event { position, line: e.line, offset: e.offset, json: e.json },
+            Err(e) => Item::Error { position, line: e.line, column: e.column, offset: e.offset, error: e.message },
+        })
+        .collect();
+    items.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error(&e.to_string()))
 }
 
 /// The crate version.

@@ -83,7 +83,7 @@ fn explanations_have_camel_case_spans_and_deciding_values() {
 #[wasm_bindgen_test]
 fn queries_and_toml_rules_can_be_added_and_removed() {
     let mut e = Engine::new(None).unwrap();
-    e.add_query("curl", r#"process where process.name : "CURL""#).unwrap();
+    e.add_query("curl", r#"process where process.name : "CURL""#, None).unwrap();
     assert_eq!(rule_ids(&e.evaluate(JsValue::from_str(ATTACK)).unwrap()), ["curl"]);
     let toml = "[rule]\nrule_id = \"r1\"\nname = \"Wget\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"eql\"\ntype = \"eql\"\nquery = '''\nprocess where process.name == \"wget\"\n'''\n";
     assert_eq!(e.add_rule_toml(toml).unwrap(), "r1");
@@ -98,7 +98,7 @@ fn queries_and_toml_rules_can_be_added_and_removed() {
 #[wasm_bindgen_test]
 fn syntax_errors_throw_errors_with_positions() {
     let mut e = Engine::new(None).unwrap();
-    let err = e.add_query("bad", "process where \"é\" == process.name and a === 1").unwrap_err();
+    let err = e.add_query("bad", "process where \"é\" == process.name and a === 1", None).unwrap_err();
     assert!(err.is_instance_of::<js_sys::Error>());
     assert!(js_sys::Error::from(err.clone()).message().as_string().unwrap().starts_with("unknown operator `===`"));
     assert_eq!(get(&err, "line").as_f64(), Some(1.0));
@@ -135,6 +135,11 @@ fn batches_report_bad_items_and_evaluate_the_rest() {
     assert_eq!(get(&errors.get(0), "line").as_f64(), Some(2.0));
     assert_eq!(get(&errors.get(0), "position").as_f64(), Some(1.0));
     assert!(rule_ids(&get(&r, "alerts")).contains(&D4C_RULE.to_string()));
+    // The engine's own splitting, with positions that match the alerts'.
+    let items = Array::from(&eqlite_wasm::split_events(&text).unwrap());
+    assert_eq!(items.length(), 3);
+    assert!(get(&items.get(1), "error").as_string().is_some());
+    assert_eq!(get(&items.get(2), "line").as_f64(), Some(3.0));
     // An array of objects works too.
     let arr = Array::of2(&JSON::parse(ATTACK).unwrap(), &JSON::parse(BENIGN).unwrap());
     let r = e.evaluate_batch(arr.into()).unwrap();
@@ -167,6 +172,11 @@ fn streaming_fires_the_five_run_pod_discovery_sequence_and_survives_a_restore() 
         .find(|a| get(a, "ruleId").as_string().unwrap() == pod)
         .expect("fires on the 5th run");
     assert_eq!(json(&get(&a, "events")), "[0,1,2,3,4]");
+    let members: Vec<JsValue> = (0..5).map(|i| JsValue::from_str(&ev(i, "/var/lib/kubelet/pods/x"))).collect();
+    let stages = Array::from(&fresh.explain_alert(a.clone(), members).unwrap());
+    assert_eq!(stages.length(), 5);
+    assert_eq!(get(&stages.get(1), "gapMs").as_f64(), Some(1000.0));
+    assert!(json(&stages.get(4)).contains(r#""field":"container.id","values":["c1"]"#));
     assert_eq!(get(&fresh.stats().unwrap(), "events").as_f64(), Some(5.0));
     assert!(Array::from(&fresh.flush().unwrap()).length() == 0);
 }
