@@ -327,6 +327,16 @@ mod tests {
     }
 
     #[test]
+    fn catastrophic_patterns_stay_linear() {
+        // A backtracking engine would not finish these in the lifetime of the test run; the lazy
+        // DFA reads each value once.
+        let evil = "a".repeat(100_000);
+        for p in ["(a+)+b", "(a|aa)*b", "(a*)*b", ".*a.*a.*a.*a.*b"] {
+            assert!(!compile(p, false).unwrap().is_match(&evil), "{p}");
+        }
+    }
+
+    #[test]
     fn huge_patterns_are_refused() {
         assert!(compile("(a{1000}){1000}", false).is_err());
     }
