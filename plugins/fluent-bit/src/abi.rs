@@ -39,6 +39,7 @@ fn init() -> Filter {
         }
         f
     }
+    // No stderr here: the errors are only counted (`rule_errors` in `eqlite_stats`).
     #[cfg(not(target_os = "wasi"))]
     Filter::embedded()
 }

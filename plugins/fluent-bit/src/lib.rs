@@ -188,19 +188,23 @@ impl Filter {
 
     /// The embedded kubelet pack, or the rules embedded at build time (`EQLITE_FLUENT_BIT_RULES`).
     pub fn embedded() -> Filter {
-        Filter::new(embedded_rules())
+        let (rs, errors) = embedded_rules();
+        Filter::new(rs).with_errors(errors)
     }
 
     /// The embedded rules plus the `*.toml` rules of `dir`, if it exists (a rule with the id of an
     /// embedded one replaces it). Files that fail to load are reported in [`Filter::rule_errors`]
     /// and counted; the others still load.
     pub fn with_rules_dir(dir: &Path) -> Filter {
-        let mut rs = embedded_rules();
-        let errors = load_rules_dir(&mut rs, dir);
-        let mut f = Filter::new(rs);
-        f.counters.rule_errors = errors.len() as u64;
-        f.rule_errors = errors;
-        f
+        let (mut rs, mut errors) = embedded_rules();
+        errors.extend(load_rules_dir(&mut rs, dir));
+        Filter::new(rs).with_errors(errors)
+    }
+
+    fn with_errors(mut self, errors: Vec<String>) -> Filter {
+        self.counters.rule_errors = errors.len() as u64;
+        self.rule_errors = errors;
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -449,19 +453,20 @@ impl<'de> serde::Deserialize<'de> for Members {
 /// when it was not set (then the kubelet pack is used).
 const BUILT_IN_RULES: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/built_in_rules.rs"));
 
-/// The rules compiled into the module.
-pub fn embedded_rules() -> RuleSet {
+/// The rules compiled into the module, and the messages of built-in rule files that failed to
+/// compile (skipped: a module that traps on every record would lose them all in Fluent Bit).
+pub fn embedded_rules() -> (RuleSet, Vec<String>) {
     if BUILT_IN_RULES.is_empty() {
-        return RuleSet::kubelet();
+        return (RuleSet::kubelet(), vec![]);
     }
     let mut rs = RuleSet::default();
+    let mut errors = vec![];
     for (name, text) in BUILT_IN_RULES {
-        // build.rs checked nothing; a bad file is a build-time choice, so fail loudly on first use.
         if let Err(d) = rs.add_toml(text, name) {
-            panic!("{name}: {}", d.message);
+            errors.push(d.message);
         }
     }
-    rs
+    (rs, errors)
 }
 
 /// Adds the `*.toml` rules of `dir` (in file-name order) to `rs`; a rule with an id already in
