@@ -253,7 +253,10 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
     fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
         self.scalar(Value::Str(Cow::Owned(v)))
     }
-    fn visit_unit<E>(mut self) -> Result<(), E> {
+    fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
+        if self.root {
+            return Err(E::custom("an event must be a JSON object, not null"));
+        }
         if let Some(v) = &self.node.null_value {
             self.push(v.clone());
         }
@@ -381,6 +384,15 @@ mod tests {
         let ev = f.read_json(r#"{"_index":"x","_id":"1","_source":{"process":{"name":"sh"}},"sort":[1]}"#).unwrap();
         assert_eq!(strs(&ev, &f, "process.name"), ["\"sh\""]);
         assert!(ev.get(f.lookup("_id").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn only_objects_are_events() {
+        let f = fields(&["a"]);
+        for bad in ["null", "1", "\"x\"", "[{\"a\":1}]", "true"] {
+            assert!(f.read_json(bad).is_err(), "{bad}");
+        }
+        assert!(f.read_json("{}").is_ok());
     }
 
     #[test]

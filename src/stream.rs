@@ -351,6 +351,12 @@ impl Stream {
 
     /// Feeds one event (its 0-based input position `pos`); returns the alerts it completes.
     pub fn push(&mut self, rs: &RuleSet, ev: &Event, pos: u64) -> Vec<Alert> {
+        self.push_at(rs, ev, pos, None)
+    }
+
+    /// As [`Stream::push`], with a time to use when the event carries none (e.g. the time a log
+    /// shipper attached to the record), in nanoseconds since the Unix epoch.
+    pub fn push_at(&mut self, rs: &RuleSet, ev: &Event, pos: u64, fallback: Option<Nanos>) -> Vec<Alert> {
         self.sync(rs);
         self.stats.events += 1;
         let mut out = Vec::new();
@@ -369,7 +375,7 @@ impl Stream {
                         continue;
                     };
                     // Only events that matter to the rule need a timestamp.
-                    let Some(ts) = timestamp(rs, r, ev) else {
+                    let Some(ts) = timestamp(rs, r, ev).or(fallback) else {
                         untimed = true;
                         continue;
                     };

@@ -47,11 +47,13 @@ fn init() -> Filter {
 /// # Safety
 /// `record` is null or points to `record_len` readable bytes (and, as Fluent Bit passes it, one
 /// more NUL byte).
-unsafe fn run(record: *const u8, record_len: u32, mode: Mode) -> *const u8 {
+unsafe fn run(record: *const u8, record_len: u32, mode: Mode, time_sec: u32, time_nsec: u32) -> *const u8 {
     let f = unsafe { filter() };
     let len = record_len as usize;
     let bytes: &[u8] =
         if record.is_null() || len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(record, len) } };
+    // Fluent Bit's record time orders sequences for records without a timestamp field.
+    f.set_record_time(time_sec, time_nsec);
     match f.process(bytes, mode) {
         Verdict::Drop => &EMPTY,
         Verdict::Tagged => f.output().as_ptr(),
@@ -77,12 +79,12 @@ unsafe fn run(record: *const u8, record_len: u32, mode: Mode) -> *const u8 {
 pub unsafe extern "C" fn eqlite_tag(
     _tag: *const u8,
     _tag_len: u32,
-    _time_sec: u32,
-    _time_nsec: u32,
+    time_sec: u32,
+    time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    unsafe { run(record, record_len, Mode::Tag) }
+    unsafe { run(record, record_len, Mode::Tag, time_sec, time_nsec) }
 }
 
 /// Match-only mode: records that match no rule (and bad records) are dropped.
@@ -93,12 +95,12 @@ pub unsafe extern "C" fn eqlite_tag(
 pub unsafe extern "C" fn eqlite_match_only(
     _tag: *const u8,
     _tag_len: u32,
-    _time_sec: u32,
-    _time_nsec: u32,
+    time_sec: u32,
+    time_nsec: u32,
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    unsafe { run(record, record_len, Mode::MatchOnly) }
+    unsafe { run(record, record_len, Mode::MatchOnly, time_sec, time_nsec) }
 }
 
 /// The instance's counters as NUL-terminated JSON (valid until the next `eqlite_stats` call).

@@ -130,6 +130,8 @@ pub struct Filter {
     out: Vec<u8>,
     /// Messages of rule files that failed to load.
     pub rule_errors: Vec<String>,
+    /// The host's time for the current record, nanoseconds since the epoch.
+    record_time: Option<i64>,
 }
 
 /// Elastic's default risk score for a severity label, used as the numeric `event.severity`.
@@ -183,7 +185,7 @@ impl Filter {
             .collect();
         let stream = Stream::new(&rules, StreamOptions::default());
         let counters = Counters { rules: rules.len() as u64, ..Counters::default() };
-        Filter { rules, stream, meta, next_pos: 0, counters, out: Vec::new(), rule_errors: vec![] }
+        Filter { rules, stream, meta, next_pos: 0, counters, out: Vec::new(), rule_errors: vec![], record_time: None }
     }
 
     /// The embedded kubelet pack, or the rules embedded at build time (`EQLITE_FLUENT_BIT_RULES`).
@@ -265,6 +267,11 @@ impl Filter {
     /// A record whose rules fire keeps its text: the alert fields are inserted before its final
     /// `}`. Only when it already has one of [`ALERT_KEYS`] at its top level is it rebuilt (its
     /// other members verbatim, in order) so that no key appears twice.
+    /// The time the host attached to the next record (used when the record has no timestamp).
+    pub fn set_record_time(&mut self, sec: u32, nsec: u32) {
+        self.record_time = (sec != 0 || nsec != 0).then(|| i64::from(sec) * 1_000_000_000 + i64::from(nsec));
+    }
+
     pub fn process(&mut self, record: &[u8], mode: Mode) -> Verdict {
         self.counters.records += 1;
         let verdict = self.evaluate(record, mode);
@@ -305,7 +312,7 @@ impl Filter {
         }
         let pos = self.next_pos;
         self.next_pos += 1;
-        let alerts = self.stream.push(&self.rules, &event, pos);
+        let alerts = self.stream.push_at(&self.rules, &event, pos, self.record_time);
         drop(event);
         if alerts.is_empty() {
             return miss;
@@ -570,6 +577,21 @@ mod tests {
             rs
         });
         assert_eq!(f.process(b"null", Mode::Tag), Verdict::Unchanged);
+        // Records without a timestamp take the host's record time for sequences.
+        let mut g = Filter::embedded();
+        let untimed = |i: u32| {
+            format!(
+                r#"{{"event":{{"category":["process"],"type":["start"],"action":"exec"}},"host":{{"os":{{"type":"linux"}}}},
+                "container":{{"id":"c1"}},"user":{{"id":"0"}},"process":{{"name":"ls","args":["ls","/var/lib/kubelet/pods/{i}"]}}}}"#
+            )
+            .replace('\n', "")
+        };
+        let mut verdicts = Vec::new();
+        for i in 0..5 {
+            g.set_record_time(1_760_000_000 + i, 0);
+            verdicts.push(g.process(untimed(i).as_bytes(), Mode::Tag));
+        }
+        assert_eq!(verdicts.last(), Some(&Verdict::Tagged), "the 5-run pod discovery sequence fires on the 5th record");
         assert_eq!(f.process(b"{ }\n", Mode::Tag), Verdict::Tagged);
         let out = &f.output()[..f.output().len() - 1];
         let v: serde_json::Value = serde_json::from_slice(out).unwrap();
