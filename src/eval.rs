@@ -24,6 +24,8 @@ static NULL: [Value<'static>; 1] = [Value::Null];
 #[derive(Default)]
 pub struct Scratch {
     pub(crate) fold: String,
+    /// Rules already taken as candidates for the current event.
+    pub(crate) seen: Vec<bool>,
 }
 
 /// The result of a predicate, and the (value index, pattern or operand index) that decided it.

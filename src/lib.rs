@@ -16,6 +16,7 @@ pub mod input;
 pub mod lucene;
 pub mod mapping;
 pub mod parser;
+pub mod prefilter;
 pub mod rule;
 pub mod ruleset;
 pub mod sequence;

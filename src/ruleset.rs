@@ -11,7 +11,6 @@ use crate::parser::{parse_query_with, Limits};
 use crate::rule::{self, Loaded, Rule};
 use crate::sequence::{SampleSpec, SequenceSpec};
 use crate::span::Span;
-use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 /// How events are read.
@@ -95,9 +94,10 @@ pub struct RuleSet {
     pub(crate) category_field: FieldId,
     pub(crate) timestamp_field: FieldId,
     pub(crate) tiebreaker_field: Option<FieldId>,
-    /// Single-event rules by category, and those for `any`.
-    by_category: HashMap<String, Vec<usize>>,
-    any_category: Vec<usize>,
+    /// Which single-event rules can match an event; built on first use after a change.
+    index: std::sync::OnceLock<crate::prefilter::Prefilter>,
+    /// The same for the stages of sequences and samples: a prefilter over (rule, stage) pairs.
+    stage_index: std::sync::OnceLock<(crate::prefilter::Prefilter, Vec<(usize, usize)>)>,
 }
 
 /// The embedded kubelet rule pack: (file name, TOML text).
@@ -123,8 +123,8 @@ impl RuleSet {
             category_field,
             timestamp_field,
             tiebreaker_field,
-            by_category: HashMap::default(),
-            any_category: vec![],
+            index: std::sync::OnceLock::new(),
+            stage_index: std::sync::OnceLock::new(),
         }
     }
 
@@ -217,16 +217,46 @@ impl RuleSet {
     }
 
     fn reindex(&mut self) {
-        self.by_category.clear();
-        self.any_category.clear();
-        for (i, r) in self.rules.iter().enumerate() {
-            if let Body::Event(m) = &r.body {
-                match &m.category {
-                    Some(c) => self.by_category.entry(c.clone()).or_default().push(i),
-                    None => self.any_category.push(i),
+        self.index = std::sync::OnceLock::new();
+        self.stage_index = std::sync::OnceLock::new();
+    }
+
+    /// The (rule, stage) pairs of sequences and samples whose stage query matches the event, in
+    /// order; `until` is stage number `stages.len()`.
+    pub fn matching_stages(&self, ev: &Event, cx: &mut Scratch) -> Vec<(usize, usize)> {
+        let (index, ids) = self.stage_index.get_or_init(|| {
+            let mut ids = Vec::new();
+            let mut matchers = Vec::new();
+            for (i, r) in self.rules.iter().enumerate() {
+                let stages: Vec<&EventMatcher> = match &r.body {
+                    Body::Event(_) => continue,
+                    Body::Sequence(s) => s.matchers().collect(),
+                    Body::Sample(s) => s.stages.iter().map(|st| &st.matcher).collect(),
+                };
+                for (k, m) in stages.into_iter().enumerate() {
+                    matchers.push((ids.len(), m));
+                    ids.push((i, k));
                 }
             }
+            (crate::prefilter::Prefilter::build(matchers.into_iter()), ids)
+        });
+        let mut out = Vec::new();
+        for (id, check_category) in index.candidates(ev, self.category_field, &mut cx.seen, &mut cx.fold) {
+            let (rule, stage) = ids[id];
+            let m = match &self.rules[rule].body {
+                Body::Sequence(s) => s.matchers().nth(stage),
+                Body::Sample(s) => s.stages.get(stage).map(|st| &st.matcher),
+                Body::Event(_) => None,
+            };
+            let Some(m) = m else { continue };
+            if check_category && !eval::category_matches(m, ev, self.category_field) {
+                continue;
+            }
+            if eval::truth(&m.condition, ev, cx) == Some(true) {
+                out.push((rule, stage));
+            }
         }
+        out
     }
 
     /// Reads an event (JSON text) with this rule set's fields.
@@ -236,32 +266,21 @@ impl RuleSet {
 
     /// Single-event rules that match, in rule order. Sequences need a [`crate::stream::Stream`].
     pub fn matches(&self, ev: &Event, cx: &mut Scratch) -> Vec<usize> {
+        let index = self.index.get_or_init(|| {
+            crate::prefilter::Prefilter::build(self.rules.iter().enumerate().filter_map(|(i, r)| match &r.body {
+                Body::Event(m) => Some((i, m)),
+                _ => None,
+            }))
+        });
         let mut out = Vec::new();
-        let mut check = |i: usize, out: &mut Vec<usize>| {
-            if let Body::Event(m) = &self.rules[i].body {
-                if eval::truth(&m.condition, ev, cx) == Some(true) {
-                    out.push(i);
-                }
-            }
-        };
-        let cats = ev.get(self.category_field);
-        for (k, c) in cats.iter().enumerate() {
-            // A category listed twice must not run its rules twice.
-            let Some(c) = c.as_str() else { continue };
-            if cats[..k].iter().any(|p| p.as_str() == Some(c)) {
+        for (i, check_category) in index.candidates(ev, self.category_field, &mut cx.seen, &mut cx.fold) {
+            let Body::Event(m) = &self.rules[i].body else { continue };
+            if check_category && !eval::category_matches(m, ev, self.category_field) {
                 continue;
             }
-            if let Some(list) = self.by_category.get(c) {
-                for &i in list {
-                    check(i, &mut out);
-                }
+            if eval::truth(&m.condition, ev, cx) == Some(true) {
+                out.push(i);
             }
-        }
-        for &i in &self.any_category {
-            check(i, &mut out);
-        }
-        if cats.len() > 1 || !self.any_category.is_empty() {
-            out.sort_unstable();
         }
         out
     }
@@ -370,15 +389,13 @@ fn query_range(text: &str, query: &str) -> std::ops::Range<usize> {
 fn compile_rule(rule: Rule, fields: &mut Fields, limits: &Limits) -> Result<CompiledRule, Diagnostic> {
     let query = parse_query_with(&rule.query, limits)?;
     crate::verify::verify(&rule.query, &query)?;
-    // Work on a copy of the field table so that a failed compile leaves no trace.
-    let mut f = fields.clone();
-    let mut c = Compiler { src: &rule.query, fields: &mut f };
+    // A rule that fails to compile may leave fields interned; they cost nothing but a slot.
+    let mut c = Compiler { src: &rule.query, fields };
     let body = match &query.body {
         QueryBody::Event(q) => Body::Event(c.event_query(q)?),
         QueryBody::Sequence(s) => Body::Sequence(SequenceSpec::compile(&mut c, s, &query.pipes)?),
         QueryBody::Sample(s) => Body::Sample(SampleSpec::compile(&mut c, s, &query.pipes)?),
     };
-    let timestamp_override = rule.timestamp_override.as_deref().map(|t| f.intern_dotted(t));
-    *fields = f;
+    let timestamp_override = rule.timestamp_override.as_deref().map(|t| fields.intern_dotted(t));
     Ok(CompiledRule { rule, query, body, timestamp_override })
 }

@@ -14,7 +14,7 @@
 //! late and kept out of sequences rather than joined out of order.
 
 use crate::ast::Pipe;
-use crate::eval::{self, Scratch};
+use crate::eval::Scratch;
 use crate::event::Event;
 use crate::ruleset::{Alert, Body, CompiledRule, RuleSet};
 use crate::sequence::{Key, SampleSpec, SequenceSpec, StageSpec};
@@ -367,11 +367,17 @@ impl Stream {
             }
         }
         let (mut late, mut untimed) = (false, false);
-        for (i, r) in rs.rules().iter().enumerate() {
+        let stages = rs.matching_stages(ev, cx);
+        for group in stages.chunk_by(|a, b| a.0 == b.0) {
+            let i = group[0].0;
+            let r = &rs.rules()[i];
+            let matched = group.iter().map(|&(_, s)| s);
             match (&r.body, &mut self.rules[i].1) {
                 (Body::Sequence(spec), RuleState::Sequence(st)) if !st.pipes.done() => {
-                    let stages = spec.stages.iter().chain(spec.until.iter());
-                    let Some(mut rec) = record(rs, stages, spec.stages.len(), ev, pos, cx, &self.options) else {
+                    let all: Vec<&StageSpec> = spec.stages.iter().chain(spec.until.iter()).collect();
+                    let Some(mut rec) =
+                        record(rs, matched.map(|s| (s, all[s])), spec.stages.len(), ev, pos, &self.options)
+                    else {
                         continue;
                     };
                     // Only events that matter to the rule need a timestamp.
@@ -394,7 +400,8 @@ impl Stream {
                     st.release(spec, &r.rule, Some(horizon), &self.options, &mut self.stats, &mut out);
                 }
                 (Body::Sample(spec), RuleState::Sample(st)) if !st.pipes.done() => {
-                    if let Some(rec) = record(rs, spec.stages.iter(), spec.stages.len(), ev, pos, cx, &self.options) {
+                    let found = matched.map(|s| (s, &spec.stages[s]));
+                    if let Some(rec) = record(rs, found, spec.stages.len(), ev, pos, &self.options) {
                         st.push(spec, &r.rule, rec, &mut out);
                     }
                 }
@@ -461,13 +468,13 @@ fn key_tuples(ev: &Event, keys: &[Key], max: usize) -> Vec<KeyTuple> {
 }
 
 /// What the event means to a rule's stages (its time is filled in by the caller).
+/// `matched`: the stages whose query the event satisfies (from [`RuleSet::matching_stages`]).
 fn record<'s>(
     rs: &RuleSet,
-    stages: impl Iterator<Item = &'s StageSpec>,
+    matched: impl Iterator<Item = (usize, &'s StageSpec)>,
     until_index: usize,
     ev: &Event,
     pos: u64,
-    cx: &mut Scratch,
     opts: &StreamOptions,
 ) -> Option<Record> {
     let mut rec = Record {
@@ -477,10 +484,7 @@ fn record<'s>(
         stages: vec![],
         until: vec![],
     };
-    for (i, st) in stages.enumerate() {
-        if !eval::matches(&st.matcher, ev, rs.category_field, cx) {
-            continue;
-        }
+    for (i, st) in matched {
         let keys = key_tuples(ev, &st.keys, opts.max_keys_per_event);
         if keys.is_empty() {
             continue;

@@ -37,7 +37,10 @@ fn every_corpus_query_parses() {
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
         match parse_rule_toml(&text, &f.display().to_string()) {
-            Ok(Loaded::Rule(_)) => parsed += 1,
+            Ok(Loaded::Rule(r)) => match eqlite::parse_query(&r.query) {
+                Ok(_) => parsed += 1,
+                Err(d) => failed.push(format!("{}: {}", f.display(), d.rendered)),
+            },
             Ok(Loaded::Skipped { .. }) => skipped += 1,
             Err(d) => failed.push(d.rendered),
         }
