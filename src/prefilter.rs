@@ -199,10 +199,12 @@ mod tests {
         let mut rs = RuleSet::default();
         rs.add_query("q", q).unwrap();
         let crate::ruleset::Body::Event(m) = &rs.rules()[0].body else { panic!() };
-        requirements(&m.condition)
+        let mut r: Vec<_> = requirements(&m.condition)
             .into_iter()
             .map(|r| (rs.fields().name(r.field).to_string(), r.insensitive, r.values))
-            .collect()
+            .collect();
+        r.sort_by(|a, b| a.0.cmp(&b.0));
+        r
     }
 
     #[test]
