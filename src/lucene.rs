@@ -1,6 +1,6 @@
 //! The `regex` operator's pattern language: Lucene's `RegExp` syntax, matched against the whole
-//! value. Patterns are translated into the syntax of `regex-automata` and run on its lazy DFA, so
-//! matching time is linear in the value's length whatever the pattern.
+//! value. Patterns are parsed here straight into regex-automata's intermediate representation
+//! and run on its lazy DFA, so matching time is linear in the value's length whatever the pattern.
 //!
 //! Lucene differs from Perl-style regexes: `^`, `$` are ordinary characters (the match is always
 //! anchored), `\d` is just `d` (no shorthand classes), `@` is any string, `#` is the empty
@@ -8,19 +8,23 @@
 //! intersection `&`, complement `~` and numeric intervals `<1-10>` are rejected with an error.
 //! `regex~` is case-insensitive for ASCII letters, like Lucene's `ASCII_CASE_INSENSITIVE` flag.
 
-use regex_automata::hybrid::regex::{Cache, Regex as Dfa};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson;
 use regex_automata::util::pool::Pool;
-use regex_automata::{hybrid, nfa::thompson, util::syntax};
+use regex_automata::Input;
+use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Dot, Hir, Look, Repetition};
+use std::sync::Arc;
 
 /// Limits for compiled patterns, so that `x{1000}{1000}` is an error rather than gigabytes.
 const NFA_SIZE_LIMIT: usize = 4 << 20;
 const MAX_NESTING: usize = 64;
+const MAX_REPEAT: u32 = 1000;
 
 type CachePool = Pool<Cache, Box<dyn Fn() -> Cache + Send + Sync>>;
 
 /// A compiled, anchored pattern with a pool of lazy-DFA caches (one per thread using it).
 pub struct Regex {
-    dfa: std::sync::Arc<Dfa>,
+    dfa: Arc<DFA>,
     caches: CachePool,
 }
 
@@ -37,7 +41,7 @@ impl std::fmt::Debug for Regex {
 }
 
 impl Regex {
-    fn from_dfa(dfa: std::sync::Arc<Dfa>) -> Regex {
+    fn from_dfa(dfa: Arc<DFA>) -> Regex {
         let d = dfa.clone();
         Regex { dfa, caches: Pool::new(Box::new(move || d.create_cache())) }
     }
@@ -45,37 +49,28 @@ impl Regex {
     pub fn is_match(&self, s: &str) -> bool {
         let mut cache = self.caches.get();
         // The cache is never configured to give up, so an error cannot happen; treat it as no match.
-        self.dfa.try_search(&mut cache, &regex_automata::Input::new(s)).ok().flatten().is_some()
+        self.dfa.try_search_fwd(&mut cache, &Input::new(s)).ok().flatten().is_some()
     }
 }
 
-/// Compiles regex-automata syntax (already anchored) with eqlite's size limits.
-pub fn build(pattern: &str) -> Result<Regex, String> {
-    let dfa = Dfa::builder()
-        .syntax(syntax::Config::new().nest_limit(MAX_NESTING as u32 * 4))
-        .thompson(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
-        .dfa(hybrid::dfa::Config::new().cache_capacity(1 << 20))
-        .build(pattern)
-        .map_err(|e| {
-            let m = e.to_string();
-            if m.contains("exceeds size limit") || m.contains("size limit") {
-                "the pattern is too large to compile".to_string()
-            } else {
-                m
-            }
-        })?;
-    Ok(Regex::from_dfa(std::sync::Arc::new(dfa)))
-}
-
-/// Compiles a Lucene regular expression into an anchored matcher.
+/// Compiles a Lucene regular expression into a whole-value matcher.
 pub fn compile(lucene: &str, insensitive: bool) -> Result<Regex, String> {
-    let translated = translate(lucene, insensitive)?;
-    build(&format!("(?s)\\A(?:{translated})\\z"))
+    let hir = parse(lucene, insensitive)?;
+    let anchored = Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)]);
+    let nfa = thompson::Compiler::new()
+        .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
+        .build_from_hir(&anchored)
+        .map_err(|_| "the pattern is too large to compile".to_string())?;
+    let dfa = DFA::builder()
+        .configure(DFA::config().cache_capacity(1 << 20))
+        .build_from_nfa(nfa)
+        .map_err(|e| format!("cannot compile the pattern: {e}"))?;
+    Ok(Regex::from_dfa(Arc::new(dfa)))
 }
 
-/// Lucene `RegExp` → regex-automata syntax.
-pub fn translate(lucene: &str, insensitive: bool) -> Result<String, String> {
-    let mut p = Translator { chars: lucene.chars().collect(), pos: 0, depth: 0, insensitive };
+/// Lucene `RegExp` → regex-automata's HIR.
+pub fn parse(lucene: &str, insensitive: bool) -> Result<Hir, String> {
+    let mut p = Parser { chars: lucene.chars().collect(), pos: 0, depth: 0, insensitive };
     let out = p.union()?;
     if p.pos < p.chars.len() {
         return Err(format!("unexpected `{}` at position {}", p.chars[p.pos], p.pos));
@@ -83,7 +78,7 @@ pub fn translate(lucene: &str, insensitive: bool) -> Result<String, String> {
     Ok(out)
 }
 
-struct Translator {
+struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
@@ -91,24 +86,18 @@ struct Translator {
     insensitive: bool,
 }
 
-pub(crate) fn lit(c: char) -> String {
-    // `\<` and `\>` are word boundaries in regex-syntax, and `<`, `>` need no escaping.
-    if c.is_ascii() && !c.is_ascii_alphanumeric() && !matches!(c, ' ' | '<' | '>') {
-        format!("\\{c}")
-    } else if c.is_whitespace() || c.is_control() {
-        format!("\\x{{{:x}}}", c as u32)
-    } else {
-        c.to_string()
-    }
+fn class(ranges: impl IntoIterator<Item = (char, char)>) -> ClassUnicode {
+    ClassUnicode::new(ranges.into_iter().map(|(a, b)| ClassUnicodeRange::new(a, b)))
 }
 
-impl Translator {
+impl Parser {
     /// A literal character, as both cases when case-insensitive.
-    fn char(&self, c: char) -> String {
+    fn char(&self, c: char) -> Hir {
         if self.insensitive && c.is_ascii_alphabetic() {
-            format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+            let (l, u) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
+            Hir::class(Class::Unicode(class([(l, l), (u, u)])))
         } else {
-            lit(c)
+            Hir::literal(c.encode_utf8(&mut [0; 4]).as_bytes())
         }
     }
 
@@ -126,10 +115,10 @@ impl Translator {
     }
 
     fn unsupported(&self, what: &str) -> String {
-        format!("{what} at position {} is not supported by eqlite's Lucene regex translation", self.pos)
+        format!("{what} at position {} is not supported by eqlite's Lucene regex support", self.pos)
     }
 
-    fn union(&mut self) -> Result<String, String> {
+    fn union(&mut self) -> Result<Hir, String> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(format!("the pattern nests more than {MAX_NESTING} groups"));
@@ -139,50 +128,46 @@ impl Translator {
             alts.push(self.concat()?);
         }
         self.depth -= 1;
-        Ok(if alts.len() == 1 { alts.pop().unwrap_or_default() } else { format!("(?:{})", alts.join("|")) })
+        Ok(Hir::alternation(alts))
     }
 
-    fn concat(&mut self) -> Result<String, String> {
-        let mut out = String::new();
+    fn concat(&mut self) -> Result<Hir, String> {
+        let mut out = Vec::new();
         while let Some(c) = self.peek() {
             match c {
                 '|' | ')' => break,
                 '&' => return Err(self.unsupported("intersection `&`")),
-                _ => out.push_str(&self.repeat()?),
+                _ => out.push(self.repeat()?),
             }
         }
-        Ok(out)
+        Ok(Hir::concat(out))
     }
 
-    fn repeat(&mut self) -> Result<String, String> {
+    fn repeat(&mut self) -> Result<Hir, String> {
         let mut e = self.atom()?;
         loop {
-            let op = match self.peek() {
-                Some('*') => "*".to_string(),
-                Some('+') => "+".to_string(),
-                Some('?') => "?".to_string(),
+            let (min, max) = match self.peek() {
+                Some('*') => (0, None),
+                Some('+') => (1, None),
+                Some('?') => (0, Some(1)),
                 Some('{') => {
                     let start = self.pos;
                     self.pos += 1;
                     let n = self.number().ok_or_else(|| format!("expected a number after `{{` at position {start}"))?;
-                    let r = if self.eat(',') {
-                        match self.number() {
-                            Some(m) => format!("{{{n},{m}}}"),
-                            None => format!("{{{n},}}"),
-                        }
-                    } else {
-                        format!("{{{n}}}")
-                    };
+                    let m = if self.eat(',') { self.number() } else { Some(n) };
                     if !self.eat('}') {
                         return Err(format!("unclosed `{{` at position {start}"));
                     }
-                    e = format!("(?:{e}){r}");
+                    if n > MAX_REPEAT || m.is_some_and(|m| m > MAX_REPEAT || m < n) {
+                        return Err(format!("invalid repetition at position {start} (bounds up to {MAX_REPEAT})"));
+                    }
+                    e = Hir::repetition(Repetition { min: n, max: m, greedy: true, sub: Box::new(e) });
                     continue;
                 }
                 _ => break,
             };
             self.pos += 1;
-            e = format!("(?:{e}){op}");
+            e = Hir::repetition(Repetition { min, max, greedy: true, sub: Box::new(e) });
         }
         Ok(e)
     }
@@ -195,13 +180,21 @@ impl Translator {
         self.chars[start..self.pos].iter().collect::<String>().parse().ok()
     }
 
-    fn atom(&mut self) -> Result<String, String> {
+    fn escaped(&mut self) -> Result<char, String> {
+        let e = self.peek().ok_or("the pattern ends with `\\`")?;
+        self.pos += 1;
+        Ok(e)
+    }
+
+    fn atom(&mut self) -> Result<Hir, String> {
         let c = self.peek().ok_or("unexpected end of pattern")?;
         self.pos += 1;
         Ok(match c {
-            '.' => ".".into(),
-            '@' => ".*".into(),
-            '#' => "[^\\x00-\\x{10FFFF}]".into(),
+            '.' => Hir::dot(Dot::AnyChar),
+            '@' => {
+                Hir::repetition(Repetition { min: 0, max: None, greedy: true, sub: Box::new(Hir::dot(Dot::AnyChar)) })
+            }
+            '#' => Hir::fail(),
             '~' => return Err(self.unsupported("complement `~`")),
             '<' => return Err(self.unsupported("numeric interval `<…>`")),
             '(' => {
@@ -209,10 +202,10 @@ impl Translator {
                 if !self.eat(')') {
                     return Err("unclosed `(`".into());
                 }
-                format!("(?:{inner})")
+                inner
             }
             '"' => {
-                let mut s = String::new();
+                let mut parts = Vec::new();
                 loop {
                     match self.peek() {
                         None => return Err("unclosed `\"` in the pattern".into()),
@@ -221,17 +214,16 @@ impl Translator {
                             break;
                         }
                         Some(ch) => {
-                            s.push_str(&self.char(ch));
+                            parts.push(self.char(ch));
                             self.pos += 1;
                         }
                     }
                 }
-                format!("(?:{s})")
+                Hir::concat(parts)
             }
             '[' => self.class()?,
             '\\' => {
-                let e = self.peek().ok_or("the pattern ends with `\\`")?;
-                self.pos += 1;
+                let e = self.escaped()?;
                 self.char(e)
             }
             '*' | '+' | '?' | '{' => return Err(format!("`{c}` at position {} has nothing to repeat", self.pos - 1)),
@@ -239,11 +231,9 @@ impl Translator {
         })
     }
 
-    fn class(&mut self) -> Result<String, String> {
-        let mut out = String::from("[");
-        if self.eat('^') {
-            out.push('^');
-        }
+    fn class(&mut self) -> Result<Hir, String> {
+        let negated = self.eat('^');
+        let mut ranges: Vec<(char, char)> = Vec::new();
         let mut first = true;
         loop {
             let c = self.peek().ok_or("unclosed `[`")?;
@@ -253,32 +243,23 @@ impl Translator {
             }
             first = false;
             self.pos += 1;
-            let c = if c == '\\' {
-                let e = self.peek().ok_or("the pattern ends with `\\`")?;
-                self.pos += 1;
-                e
-            } else {
-                c
-            };
-            let mut hi = c;
+            let lo = if c == '\\' { self.escaped()? } else { c };
+            let mut hi = lo;
             if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|&n| n != ']') {
                 self.pos += 1;
-                hi = self.peek().ok_or("unclosed `[`")?;
+                let h = self.peek().ok_or("unclosed `[`")?;
                 self.pos += 1;
-                if hi == '\\' {
-                    hi = self.peek().ok_or("the pattern ends with `\\`")?;
-                    self.pos += 1;
-                }
-                if hi < c {
-                    return Err(format!("invalid range `{c}-{hi}` in a character class"));
+                hi = if h == '\\' { self.escaped()? } else { h };
+                if hi < lo {
+                    return Err(format!("invalid range `{lo}-{hi}` in a character class"));
                 }
             }
-            out.push_str(&format!("{}-{}", lit(c), lit(hi)));
+            ranges.push((lo, hi));
             if self.insensitive {
                 // The other case of the ASCII letters in the range.
                 for (a, b) in [('a', 'z'), ('A', 'Z')] {
-                    let (lo, up) = (c.max(a), hi.min(b));
-                    if lo <= up {
+                    let (l, u) = (lo.max(a), hi.min(b));
+                    if l <= u {
                         let flip = |x: char| {
                             if x.is_ascii_lowercase() {
                                 x.to_ascii_uppercase()
@@ -286,13 +267,16 @@ impl Translator {
                                 x.to_ascii_lowercase()
                             }
                         };
-                        out.push_str(&format!("{}-{}", flip(lo), flip(up)));
+                        ranges.push((flip(l), flip(u)));
                     }
                 }
             }
         }
-        out.push(']');
-        Ok(out)
+        let mut cls = class(ranges);
+        if negated {
+            cls.negate();
+        }
+        Ok(Hir::class(Class::Unicode(cls)))
     }
 }
 
