@@ -81,7 +81,8 @@ impl Segment {
 pub fn fold_into<'b>(s: &str, buf: &'b mut String) -> &'b str {
     buf.clear();
     if s.is_ascii() {
-        buf.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+        buf.push_str(s);
+        buf.make_ascii_lowercase();
     } else {
         buf.extend(s.chars().flat_map(char::to_lowercase));
     }
@@ -132,6 +133,11 @@ impl Wildcard {
     /// `scratch` holds the lowercased value for case-insensitive patterns, reused across calls.
     pub fn is_match(&self, s: &str, scratch: &mut String) -> bool {
         let s = if self.insensitive { fold_into(s, scratch) } else { s };
+        self.matches_prepared(s)
+    }
+
+    /// `s` already folded when the pattern is case-insensitive.
+    fn matches_prepared(&self, s: &str) -> bool {
         match &self.kind {
             Kind::Exact(p) => s == p,
             Kind::Prefix(p) => s.starts_with(p.as_str()),
@@ -212,23 +218,19 @@ impl WildcardSet {
 
     /// The index (in the source list) of a pattern that matches `s`.
     pub fn find(&self, s: &str, scratch: &mut String) -> Option<usize> {
-        if !self.exact.is_empty() {
-            let key = if self.insensitive { fold_into(s, scratch) } else { s };
-            if let Some(&i) = self.exact.get(key) {
-                return Some(i);
-            }
+        let key = if self.insensitive { fold_into(s, scratch) } else { s };
+        if let Some(&i) = self.exact.get(key) {
+            return Some(i);
         }
-        self.patterns.iter().find(|(_, w)| w.is_match(s, scratch)).map(|(i, _)| *i)
+        self.patterns.iter().find(|(_, w)| w.matches_prepared(key)).map(|(i, _)| *i)
     }
 
     pub fn is_match(&self, s: &str, scratch: &mut String) -> bool {
-        if !self.exact.is_empty() {
-            let key = if self.insensitive { fold_into(s, scratch) } else { s };
-            if self.exact.contains_key(key) {
-                return true;
-            }
+        let key = if self.insensitive { fold_into(s, scratch) } else { s };
+        if !self.exact.is_empty() && self.exact.contains_key(key) {
+            return true;
         }
-        self.patterns.iter().any(|(_, w)| w.is_match(s, scratch))
+        self.patterns.iter().any(|(_, w)| w.matches_prepared(key))
     }
 }
 
