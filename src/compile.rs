@@ -67,7 +67,9 @@ pub enum StringPatterns {
 pub struct LiteralSet {
     pub insensitive: bool,
     strings: HashSet<String>,
-    numbers: Vec<f64>,
+    /// Integers are kept exact: as doubles, 131509374446778111 and 131509374446778110 are equal.
+    ints: HashSet<i64>,
+    floats: Vec<f64>,
     bools: Vec<bool>,
     pub source: Vec<Value<'static>>,
 }
@@ -81,11 +83,11 @@ impl LiteralSet {
                     s.strings.insert(if insensitive { fold(x) } else { x.to_string() });
                 }
                 Value::Bool(b) => s.bools.push(*b),
-                v => {
-                    if let Some(f) = v.as_f64() {
-                        s.numbers.push(f)
-                    }
+                Value::Int(i) => {
+                    s.ints.insert(*i);
                 }
+                Value::Float(f) => s.floats.push(*f),
+                Value::Null => {}
             }
         }
         s.source = values;
@@ -93,7 +95,7 @@ impl LiteralSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty() && self.numbers.is_empty() && self.bools.is_empty()
+        self.strings.is_empty() && self.ints.is_empty() && self.floats.is_empty() && self.bools.is_empty()
     }
 
     /// Membership of one value; `None` when the value is null or of a type the list lacks.
@@ -105,9 +107,12 @@ impl LiteralSet {
                 Some(self.strings.contains(key))
             }
             Value::Bool(b) if !self.bools.is_empty() => Some(self.bools.contains(b)),
-            Value::Int(_) | Value::Float(_) if !self.numbers.is_empty() => {
-                let x = v.as_f64()?;
-                Some(self.numbers.contains(&x))
+            // As `==` compares: integers exactly, an integer and a double as doubles.
+            Value::Int(i) if !self.ints.is_empty() || !self.floats.is_empty() => {
+                Some(self.ints.contains(i) || self.floats.contains(&(*i as f64)))
+            }
+            Value::Float(x) if !self.ints.is_empty() || !self.floats.is_empty() => {
+                Some(self.floats.contains(x) || self.ints.iter().any(|&j| j as f64 == *x))
             }
             _ => None,
         }
@@ -135,6 +140,8 @@ pub struct EventMatcher {
 pub struct Compiler<'a> {
     pub src: &'a str,
     pub fields: &'a mut Fields,
+    /// Memory the rule's regexes need so far, bounded by [`crate::lucene::MAX_RULE_REGEX_BYTES`].
+    pub regex_bytes: usize,
 }
 
 type Result<T> = std::result::Result<T, Diagnostic>;
@@ -240,7 +247,19 @@ impl Compiler<'_> {
             MatchOp::Regex { insensitive } => StringPatterns::Regexes(
                 strs.iter()
                     .map(|(i, s, span)| match crate::lucene::compile(s, insensitive) {
-                        Ok(r) => Ok((*i, r)),
+                        Ok(r) => {
+                            self.regex_bytes += r.memory_usage();
+                            if self.regex_bytes > crate::lucene::MAX_RULE_REGEX_BYTES {
+                                return self.err(
+                                    *span,
+                                    format!(
+                                        "the rule's regular expressions need more than {} MiB together; the limit is reached here",
+                                        crate::lucene::MAX_RULE_REGEX_BYTES >> 20
+                                    ),
+                                );
+                            }
+                            Ok((*i, r))
+                        }
                         Err(m) => self.err(*span, format!("invalid regular expression: {m}")),
                     })
                     .collect::<Result<_>>()?,

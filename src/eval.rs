@@ -18,6 +18,12 @@ use std::cmp::Ordering;
 /// it the result is `null` (it would take a hostile event with huge arrays to get there).
 pub const MAX_COMBINATIONS: usize = 10_000;
 
+/// At most this many bytes of values are read and produced by the functions and arithmetic of one
+/// clause (a comparison, `in`, pattern match, … of the condition) on one event; beyond it the
+/// computation is `null`, like an overflow. This bounds the memory and time of `concat`, `string`,
+/// `between`, … over huge multi-valued fields, whatever the event and the query.
+pub const MAX_COMPUTED_BYTES: usize = 64 << 20;
+
 static NULL: [Value<'static>; 1] = [Value::Null];
 
 /// Reusable buffers for one evaluating thread.
@@ -26,6 +32,24 @@ pub struct Scratch {
     pub(crate) fold: String,
     /// Rules already taken as candidates for the current event.
     pub(crate) seen: Vec<bool>,
+    /// Bytes counted against [`MAX_COMPUTED_BYTES`] by the clause being evaluated, if any.
+    computed: usize,
+    in_clause: bool,
+}
+
+/// Runs `f` as one clause: with a fresh [`MAX_COMPUTED_BYTES`] budget, unless already inside one
+/// (a test nested in a computation shares its clause's budget). Every clause starts afresh whatever
+/// was evaluated before it, so the matcher (which stops early, in its own operand order) and
+/// explanations (which evaluate every clause) always agree.
+fn clause<T>(cx: &mut Scratch, f: impl FnOnce(&mut Scratch) -> T) -> T {
+    if cx.in_clause {
+        return f(cx);
+    }
+    cx.in_clause = true;
+    cx.computed = 0;
+    let r = f(cx);
+    cx.in_clause = false;
+    r
 }
 
 /// The result of a predicate, and the (value index, pattern or operand index) that decided it.
@@ -106,6 +130,10 @@ pub fn truth(n: &Node, ev: &Event, cx: &mut Scratch) -> Option<bool> {
 
 /// A leaf test (comparison, `in`, pattern match, presence, or a value used as a condition).
 pub fn predicate(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
+    clause(cx, |cx| test(n, ev, cx))
+}
+
+fn test(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
     match &n.kind {
         // The common case, a field against a literal, without building intermediate lists.
         NodeKind::Compare(op, a, b)
@@ -231,6 +259,10 @@ pub fn match_one(p: &Patterns, v: &Value, scratch: &mut String) -> (Option<bool>
 /// The values of an expression: a field's values (or a single `null` when it has none), or the
 /// results of a computation over every combination of its operands' values.
 pub fn values<'x, 'a>(n: &'x Node, ev: &'x Event<'a>, cx: &mut Scratch) -> Cow<'x, [Value<'a>]> {
+    clause(cx, |cx| computed(n, ev, cx))
+}
+
+fn computed<'x, 'a>(n: &'x Node, ev: &'x Event<'a>, cx: &mut Scratch) -> Cow<'x, [Value<'a>]> {
     match &n.kind {
         NodeKind::Const(v) => Cow::Borrowed(std::slice::from_ref(v)),
         NodeKind::Field(f, _) => {
@@ -256,25 +288,41 @@ pub fn values<'x, 'a>(n: &'x Node, ev: &'x Event<'a>, cx: &mut Scratch) -> Cow<'
                 ArithOp::Mod => Function::Modulo,
             };
             let args = [values(a, ev, cx), values(b, ev, cx)];
-            Cow::Owned(combine(&args, |xs| functions::call(f, false, xs, &[])))
+            Cow::Owned(combine(&args, &mut cx.computed, |xs| functions::call(f, false, xs, &[])))
         }
         NodeKind::Call { function, insensitive, args, cidrs } => {
             let args: Vec<_> = args.iter().map(|a| values(a, ev, cx)).collect();
-            Cow::Owned(combine(&args, |xs| functions::call(*function, *insensitive, xs, cidrs)))
+            Cow::Owned(combine(&args, &mut cx.computed, |xs| functions::call(*function, *insensitive, xs, cidrs)))
         }
         _ => Cow::Owned(vec![truth(n, ev, cx).map_or(Value::Null, Value::Bool)]),
     }
 }
 
-/// Applies `f` to every combination of one value from each list.
-fn combine<'a>(lists: &[Cow<[Value<'a>]>], mut f: impl FnMut(&[Value<'a>]) -> Value<'static>) -> Vec<Value<'a>> {
+/// What a value counts against [`MAX_COMPUTED_BYTES`].
+fn cost(v: &Value) -> usize {
+    std::mem::size_of::<Value>() + v.as_str().map_or(0, str::len)
+}
+
+/// Applies `f` to every combination of one value from each list; `null` when there are more than
+/// [`MAX_COMBINATIONS`] or the arguments and results exceed the clause's byte budget (`spent`).
+fn combine<'a>(
+    lists: &[Cow<[Value<'a>]>],
+    spent: &mut usize,
+    mut f: impl FnMut(&[Value<'a>]) -> Value<'static>,
+) -> Vec<Value<'a>> {
     let total = lists.iter().try_fold(1usize, |acc, l| acc.checked_mul(l.len()).filter(|&n| n <= MAX_COMBINATIONS));
     let Some(total) = total else { return vec![Value::Null] };
     let mut out = Vec::with_capacity(total);
     let mut idx = vec![0usize; lists.len()];
     let mut args: Vec<Value<'a>> = lists.iter().map(|l| l[0].clone()).collect();
     for _ in 0..total {
-        out.push(f(&args));
+        *spent = spent.saturating_add(args.iter().map(cost).sum());
+        if *spent > MAX_COMPUTED_BYTES {
+            return vec![Value::Null];
+        }
+        let v = f(&args);
+        *spent = spent.saturating_add(cost(&v));
+        out.push(v);
         // Advance the odometer.
         for k in (0..lists.len()).rev() {
             idx[k] += 1;

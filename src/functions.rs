@@ -104,6 +104,9 @@ pub fn call(f: Function, insensitive: bool, args: &[Value], cidrs: &[Cidr]) -> V
                     Some(t) => out.push_str(&t),
                     None => return Value::Null,
                 }
+                if out.len() > crate::eval::MAX_COMPUTED_BYTES {
+                    return Value::Null;
+                }
             }
             text(out)
         }
@@ -199,8 +202,9 @@ fn arith(f: Function, a: &Value, b: &Value) -> V {
 pub fn between(src: &str, left: &str, right: &str, greedy: bool, insensitive: bool) -> String {
     let hay: Cow<str> = if insensitive { Cow::Owned(fold(src)) } else { Cow::Borrowed(src) };
     let (l, r) = if insensitive { (fold(left), fold(right)) } else { (left.to_string(), right.to_string()) };
-    // Folding can change byte lengths; positions are only mapped back when it did not.
-    let same = hay.len() == src.len();
+    // Folding can change byte lengths; positions are only mapped back when it changed no
+    // character's length (equal total lengths are not enough: `İẞ` and `i̇ß` both have 5 bytes).
+    let same = !insensitive || src.chars().all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
     let Some(li) = hay.find(&l) else { return String::new() };
     let from = li + l.len();
     let rest = &hay[from..];
@@ -247,14 +251,20 @@ fn number(v: &Value, base: Option<&Value>) -> V {
         Some(hex) if base.is_none() || base == Some(16) => (Some(16), hex),
         _ => (base, body),
     };
+    // One sign only (`--5` is not a number), and the sign is parsed with the digits so that
+    // `-9223372036854775808` is i64::MIN rather than an overflow when negated.
+    if body.starts_with(['+', '-']) {
+        return Value::Null;
+    }
+    let signed: Cow<str> = if neg { Cow::Owned(format!("-{body}")) } else { Cow::Borrowed(body) };
     if let Some(b) = base {
-        return match i64::from_str_radix(body, b) {
-            Ok(n) => Value::Int(if neg { -n } else { n }),
+        return match i64::from_str_radix(&signed, b) {
+            Ok(n) => Value::Int(n),
             Err(_) => Value::Null,
         };
     }
-    if let Ok(n) = body.parse::<i64>() {
-        return Value::Int(if neg { -n } else { n });
+    if let Ok(n) = signed.parse::<i64>() {
+        return Value::Int(n);
     }
     match body.parse::<f64>() {
         Ok(f) if f.is_finite() && !body.starts_with(['+', '-']) => Value::Float(if neg { -f } else { f }),

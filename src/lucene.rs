@@ -12,13 +12,18 @@ use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson;
 use regex_automata::util::pool::Pool;
 use regex_automata::Input;
-use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Dot, Hir, Look, Repetition};
+use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Dot, Hir, HirKind, Look, Repetition};
 use std::sync::Arc;
 
 /// Limits for compiled patterns, so that `x{1000}{1000}` is an error rather than gigabytes.
 const NFA_SIZE_LIMIT: usize = 4 << 20;
 const MAX_NESTING: usize = 64;
 const MAX_REPEAT: u32 = 1000;
+/// Most memory one pattern's lazy DFA may use per thread (its states are built as values need them).
+const CACHE_CAPACITY: usize = 1 << 20;
+/// Most memory the patterns of one rule may need together: compiled automata plus their lazy-DFA
+/// caches (see [`Regex::memory_usage`]). At 1 MiB of cache each, about 60 patterns.
+pub const MAX_RULE_REGEX_BYTES: usize = 64 << 20;
 
 type CachePool = Pool<Cache, Box<dyn Fn() -> Cache + Send + Sync>>;
 
@@ -46,6 +51,11 @@ impl Regex {
         Regex { dfa, caches: Pool::new(Box::new(move || d.create_cache())) }
     }
 
+    /// The memory this pattern may use: its automaton, and its lazy DFA's cache when full.
+    pub fn memory_usage(&self) -> usize {
+        self.dfa.get_nfa().memory_usage() + CACHE_CAPACITY
+    }
+
     pub fn is_match(&self, s: &str) -> bool {
         let mut cache = self.caches.get();
         // The cache is never configured to give up, so an error cannot happen; treat it as no match.
@@ -62,7 +72,7 @@ pub fn compile(lucene: &str, insensitive: bool) -> Result<Regex, String> {
         .build_from_hir(&anchored)
         .map_err(|_| "the pattern is too large to compile".to_string())?;
     let dfa = DFA::builder()
-        .configure(DFA::config().cache_capacity(1 << 20))
+        .configure(DFA::config().cache_capacity(CACHE_CAPACITY))
         .build_from_nfa(nfa)
         .map_err(|e| format!("cannot compile the pattern: {e}"))?;
     Ok(Regex::from_dfa(Arc::new(dfa)))
@@ -75,7 +85,31 @@ pub fn parse(lucene: &str, insensitive: bool) -> Result<Hir, String> {
     if p.pos < p.chars.len() {
         return Err(format!("unexpected `{}` at position {}", p.chars[p.pos], p.pos));
     }
+    // Stacked repetitions (`a**********…`) nest without groups; the NFA compiler recurses over
+    // the nesting, so it is bounded here (a 5,000-deep pattern overflows a 1 MiB wasm stack).
+    if depth(&out) > MAX_HIR_DEPTH {
+        return Err(format!("the pattern nests more than {MAX_HIR_DEPTH} levels of groups and repetitions"));
+    }
     Ok(out)
+}
+
+/// Deepest nesting of a parsed pattern (groups, repetitions, concatenations, alternations).
+const MAX_HIR_DEPTH: usize = MAX_NESTING * 4;
+
+/// The nesting depth of `hir`, without recursion.
+fn depth(hir: &Hir) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(hir, 1usize)];
+    while let Some((h, d)) = stack.pop() {
+        max = max.max(d);
+        match h.kind() {
+            HirKind::Repetition(r) => stack.push((&r.sub, d + 1)),
+            HirKind::Capture(c) => stack.push((&c.sub, d + 1)),
+            HirKind::Concat(v) | HirKind::Alternation(v) => stack.extend(v.iter().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    max
 }
 
 struct Parser {

@@ -25,6 +25,8 @@ pub struct Options {
     pub limits: Limits,
     /// Most rules in one set.
     pub max_rules: usize,
+    /// Largest event accepted by [`RuleSet::read_json`], in bytes of JSON text.
+    pub max_event_bytes: usize,
     /// Fields with an Elasticsearch `null_value` or the `version` type.
     pub mapping: Vec<crate::mapping::MappedField>,
 }
@@ -37,6 +39,7 @@ impl Default for Options {
             tiebreaker_field: None,
             limits: Limits::default(),
             max_rules: 10_000,
+            max_event_bytes: 16 << 20,
             mapping: vec![],
         }
     }
@@ -260,7 +263,15 @@ impl RuleSet {
     }
 
     /// Reads an event (JSON text) with this rule set's fields.
+    /// Events longer than [`Options::max_event_bytes`] are refused.
     pub fn read_json<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
+        if json.len() > self.options.max_event_bytes {
+            return Err(serde::de::Error::custom(format_args!(
+                "the event is {} bytes long; the limit is {} bytes",
+                json.len(),
+                self.options.max_event_bytes
+            )));
+        }
         self.fields.read_json(json)
     }
 
@@ -390,7 +401,7 @@ fn compile_rule(rule: Rule, fields: &mut Fields, limits: &Limits) -> Result<Comp
     let query = parse_query_with(&rule.query, limits)?;
     crate::verify::verify(&rule.query, &query)?;
     // A rule that fails to compile may leave fields interned; they cost nothing but a slot.
-    let mut c = Compiler { src: &rule.query, fields };
+    let mut c = Compiler { src: &rule.query, fields, regex_bytes: 0 };
     let body = match &query.body {
         QueryBody::Event(q) => Body::Event(c.event_query(q)?),
         QueryBody::Sequence(s) => Body::Sequence(SequenceSpec::compile(&mut c, s, &query.pipes)?),

@@ -22,7 +22,7 @@ use crate::time::{self, Nanos, NANOS_PER_MS};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StreamOptions {
@@ -30,6 +30,8 @@ pub struct StreamOptions {
     /// Sequence alerts are delayed by up to this much.
     pub lateness_ms: u64,
     /// Most pending partial matches per rule; beyond it the oldest are evicted (and counted).
+    /// Also bounds, per rule, the events held back for ordering (beyond it the oldest are taken
+    /// in early) and the join keys a sample remembers as done.
     pub max_pending: usize,
     /// Most join-key combinations one event contributes to one stage (multi-valued keys).
     pub max_keys_per_event: usize,
@@ -253,6 +255,11 @@ struct SampleState {
     keys: Vec<(KeyTuple, Vec<Option<u64>>)>,
     done: Vec<KeyTuple>,
     pipes: Pipes,
+    /// Lookups into `keys` and `done`, rebuilt after a restore or an eviction.
+    #[serde(skip)]
+    index: Option<HashMap<KeyTuple, usize>>,
+    #[serde(skip)]
+    done_set: Option<HashSet<KeyTuple>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -314,6 +321,7 @@ impl Stream {
                 RuleState::Sequence(s) => {
                     s.pending as u64 + s.buffer.len() as u64 + s.heap.as_ref().map_or(0, |h| h.len() as u64)
                 }
+                RuleState::Sample(s) => s.keys.len() as u64,
                 _ => 0,
             })
             .sum();
@@ -322,8 +330,17 @@ impl Stream {
 
     /// Aligns the per-rule state with the rule set (rules added, removed or reordered).
     fn sync(&mut self, rs: &RuleSet) {
-        let same =
-            self.rules.len() == rs.len() && self.rules.iter().zip(rs.rules()).all(|((id, _), r)| *id == r.rule.id);
+        // The kind must match too: a restored state may be of another version of the rule.
+        let fits = |st: &RuleState, r: &CompiledRule| {
+            matches!(
+                (st, &r.body),
+                (RuleState::Event(_), Body::Event(_))
+                    | (RuleState::Sequence(_), Body::Sequence(_))
+                    | (RuleState::Sample(_), Body::Sample(_))
+            )
+        };
+        let same = self.rules.len() == rs.len()
+            && self.rules.iter().zip(rs.rules()).all(|((id, st), r)| *id == r.rule.id && fits(st, r));
         if same {
             return;
         }
@@ -331,7 +348,10 @@ impl Stream {
         self.rules = rs
             .rules()
             .iter()
-            .map(|r| (r.rule.id.clone(), old.remove(&r.rule.id).unwrap_or_else(|| fresh_state(r))))
+            .map(|r| {
+                let st = old.remove(&r.rule.id).filter(|st| fits(st, r)).unwrap_or_else(|| fresh_state(r));
+                (r.rule.id.clone(), st)
+            })
             .collect();
     }
 
@@ -398,11 +418,16 @@ impl Stream {
                         i64::try_from(self.options.lateness_ms).unwrap_or(i64::MAX).saturating_mul(NANOS_PER_MS),
                     );
                     st.release(spec, &r.rule, Some(horizon), &self.options, &mut self.stats, &mut out);
+                    // Bounded memory whatever the timestamps: beyond `max_pending` records held for
+                    // ordering, the oldest are taken in now (events older than them become late).
+                    if st.heap().len() > self.options.max_pending {
+                        st.release_oldest(spec, &r.rule, &self.options, &mut self.stats, &mut out);
+                    }
                 }
                 (Body::Sample(spec), RuleState::Sample(st)) if !st.pipes.done() => {
                     let found = matched.map(|s| (s, &spec.stages[s]));
                     if let Some(rec) = record(rs, found, spec.stages.len(), ev, pos, &self.options) {
-                        st.push(spec, &r.rule, rec, &mut out);
+                        st.push(spec, &r.rule, rec, &self.options, &mut self.stats, &mut out);
                     }
                 }
                 _ => {}
@@ -516,6 +541,23 @@ impl SequenceState {
         self.index = None;
     }
 
+    /// Hands the oldest buffered records to the state machine until at most `max_pending` remain.
+    fn release_oldest(
+        &mut self,
+        spec: &SequenceSpec,
+        rule: &crate::rule::Rule,
+        opts: &StreamOptions,
+        stats: &mut Stats,
+        out: &mut Vec<Alert>,
+    ) {
+        let layout = Layout::of(spec);
+        while self.heap().len() > opts.max_pending {
+            let Some(Reverse(rec)) = self.heap().pop() else { break };
+            self.released = Some((rec.ts, rec.tie.clone(), rec.pos));
+            self.step(spec, &layout, rule, &rec, opts, stats, out);
+        }
+    }
+
     /// Hands buffered records up to `horizon` (all of them when `None`) to the state machine.
     fn release(
         &mut self,
@@ -591,7 +633,7 @@ impl SequenceState {
         // after a complete candidate decides whether its trailing slot excludes it.
         for (stage, keys) in &rec.stages {
             let stage = *stage as usize;
-            if !spec.stages[stage].missing {
+            if !spec.stages.get(stage).is_some_and(|st| st.missing) {
                 continue;
             }
             for k in keys {
@@ -750,36 +792,70 @@ fn key_state<'k>(
         keys.push((k.clone(), KeyState { slots: vec![None; n], leading: None, trailing: vec![] }));
         keys.len() - 1
     });
-    &mut keys[i].1
+    let ks = &mut keys[i].1;
+    // A restored state may come from another version of the rule (or another hand).
+    ks.slots.resize(n, None);
+    ks
 }
 
 impl SampleState {
-    fn push(&mut self, spec: &SampleSpec, rule: &crate::rule::Rule, rec: Record, out: &mut Vec<Alert>) {
+    fn push(
+        &mut self,
+        spec: &SampleSpec,
+        rule: &crate::rule::Rule,
+        rec: Record,
+        opts: &StreamOptions,
+        stats: &mut Stats,
+        out: &mut Vec<Alert>,
+    ) {
         let n = spec.stages.len();
+        let keys_list = &self.keys;
+        let index =
+            self.index.get_or_insert_with(|| keys_list.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+        let done_list = &self.done;
+        let done = self.done_set.get_or_insert_with(|| done_list.iter().cloned().collect());
         for (stage, keys) in &rec.stages {
             for k in keys {
-                if self.done.contains(k) {
+                if done.contains(k) {
                     continue;
                 }
-                let i = match self.keys.iter().position(|(kk, _)| kk == k) {
-                    Some(i) => i,
-                    None => {
-                        self.keys.push((k.clone(), vec![None; n]));
-                        self.keys.len() - 1
-                    }
-                };
+                let i = *index.entry(k.clone()).or_insert_with(|| {
+                    self.keys.push((k.clone(), vec![None; n]));
+                    self.keys.len() - 1
+                });
                 let slots = &mut self.keys[i].1;
+                // A restored state may come from another version of the rule (or another hand).
+                slots.resize(n, None);
+                let Some(slot) = slots.get(*stage as usize).copied() else { continue };
                 // One event fills one filter of a sample.
-                if slots[*stage as usize].is_none() && !slots.contains(&Some(rec.pos)) {
+                if slot.is_none() && !slots.contains(&Some(rec.pos)) {
                     slots[*stage as usize] = Some(rec.pos);
                 }
                 if slots.iter().all(Option::is_some) {
                     let events = slots.iter().flatten().copied().collect();
                     self.keys.swap_remove(i);
+                    index.remove(k);
+                    if let Some((moved, _)) = self.keys.get(i) {
+                        index.insert(moved.clone(), i);
+                    }
                     self.done.push(k.clone());
+                    done.insert(k.clone());
                     self.pipes.feed(0, Alert::new(rule, events), out);
                 }
             }
+        }
+        // Bounded memory: beyond `max_pending` the oldest partial samples are evicted (and
+        // counted), and the oldest completed keys forgotten (such a key could complete again).
+        if self.keys.len() > opts.max_pending {
+            let excess = (self.keys.len() - opts.max_pending + opts.max_pending / 10).min(self.keys.len());
+            self.keys.drain(..excess);
+            self.index = None;
+            stats.evicted += excess as u64;
+        }
+        if self.done.len() > opts.max_pending {
+            let excess = (self.done.len() - opts.max_pending + opts.max_pending / 10).min(self.done.len());
+            self.done.drain(..excess);
+            self.done_set = None;
         }
     }
 }

@@ -153,13 +153,20 @@ pub fn for_each_item(mut r: Box<dyn BufRead>, mut f: impl FnMut(Item)) -> Result
     };
     let mut line_no = 0;
     let mut bytes = Vec::new();
+    let max = eqlite::Options::default().max_event_bytes;
     if first == b'{' {
         loop {
-            bytes.clear();
-            if r.read_until(b'\n', &mut bytes).map_err(io)? == 0 {
+            let len = read_line_bounded(&mut *r, &mut bytes, max).map_err(io)?;
+            if len == 0 {
                 return Ok(());
             }
             line_no += 1;
+            if bytes.len() > max {
+                // Not kept in memory: only the first `max + 1` bytes of the line were.
+                let message = format!("the line is {len} bytes long; the limit for an event is {max} bytes");
+                f(Item::Bad(InputError { line: line_no, column: 1, offset: 0, message }));
+                continue;
+            }
             let line = match std::str::from_utf8(&bytes) {
                 Ok(l) => l,
                 Err(e) => {
@@ -198,6 +205,34 @@ pub fn for_each_item(mut r: Box<dyn BufRead>, mut f: impl FnMut(Item)) -> Result
     let text = String::from_utf8(all)
         .map_err(|e| format!("the input is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
     whole(&text, f)
+}
+
+/// Reads one line (with its `\n`) into `buf`, keeping at most `max + 1` bytes of it however long
+/// it is; returns the line's full length (0 at the end of the input).
+fn read_line_bounded(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
+    buf.clear();
+    let mut total = 0;
+    loop {
+        let available = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(total);
+        }
+        let (end, done) = match memchr::memchr(b'\n', available) {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        let room = (max + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&available[..end.min(room)]);
+        r.consume(end);
+        total += end;
+        if done {
+            return Ok(total);
+        }
+    }
 }
 
 /// A whole search response on one line (rare in NDJSON; checked with a SIMD substring search).

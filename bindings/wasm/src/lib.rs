@@ -268,6 +268,49 @@ impl Engine {
     }
 }
 
+/// A JS value as JSON text, through `JSON.stringify`, whose binding catches: a getter that
+/// throws, a proxy, a cycle or a BigInt becomes an `Error` here. (A JS exception thrown while Rust
+/// code is on the stack would unwind through it and leave the engine borrowed: every later call
+/// would fail with "recursive use of an object".) Only own enumerable properties are read, so a
+/// polluted `Object.prototype` is not; `NaN` and `Infinity` become `null`, as in JSON.
+fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    match js_sys::JSON::stringify(v) {
+        Ok(s) => s.as_string().ok_or_else(|| error(&format!("invalid {what}: it has no JSON form"))),
+        Err(e) => {
+            let msg: String = match e.dyn_ref::<js_sys::Error>() {
+                Some(err) => err.message().into(),
+                None => e.as_string().unwrap_or_else(|| "it cannot be converted to JSON".into()),
+            };
+            Err(error(&format!("invalid {what}: {msg}")))
+        }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    #[wasm_bindgen(method)]
+    fn encode(this: &TextEncoder, text: &js_sys::JsString) -> js_sys::Uint8Array;
+}
+
+/// A JS string as a Rust `String` of exactly its UTF-8 size. For large texts this goes through
+/// `TextEncoder`: `JsValue::as_string` reserves 3 bytes per UTF-16 unit for non-ASCII text, and
+/// wasm memory never shrinks, so a 100 MB paste would keep 300 MB.
+fn utf8(text: &js_sys::JsString) -> String {
+    if text.length() < 1 << 20 {
+        return String::from(text);
+    }
+    let bytes = TextEncoder::new().encode(text).to_vec();
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A JS object (options, metadata, an alert) read into a Rust structure through its JSON text.
+fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, JsValue> {
+    serde_json::from_str(&json_text(v, what)?).map_err(|e| error(&format!("invalid {what}: {e}")))
+}
+
 /// Reads an event given as a JS object or as JSON text, and passes it to `f`.
 fn with_event<T>(rules: &RuleSet, event: &JsValue, f: impl FnOnce(&eqlite::Event) -> T) -> Result<T, JsValue> {
     if let Some(text) = event.as_string() {
@@ -277,10 +320,10 @@ fn with_event<T>(rules: &RuleSet, event: &JsValue, f: impl FnOnce(&eqlite::Event
     if !event.is_object() || js_sys::Array::is_array(event) {
         return Err(error("invalid event: expected a JSON object or its JSON text"));
     }
-    let ev = rules
-        .fields()
-        .read(serde_wasm_bindgen::Deserializer::from(event.clone()))
-        .map_err(|e| error(&format!("invalid event: {e}")))?;
+    // An object is read as its JSON text: see `json_text`. (Positions in that text mean nothing
+    // to the caller, so the error has none.)
+    let text = json_text(event, "event")?;
+    let ev = rules.read_json(&text).map_err(|e| error(&format!("invalid event: {e}")))?;
     Ok(f(&ev))
 }
 
@@ -293,9 +336,7 @@ impl Engine {
     ) -> Result<Engine, JsValue> {
         console_error_panic_hook::set_once();
         let o: JsOptions = match options {
-            Some(o) if !o.is_undefined() && !o.is_null() => {
-                serde_wasm_bindgen::from_value(o).map_err(|e| error(&format!("invalid options: {e}")))?
-            }
+            Some(o) if !o.is_undefined() && !o.is_null() => from_js(&o, "options")?,
             _ => JsOptions::default(),
         };
         let defaults = Options::default();
@@ -348,9 +389,7 @@ impl Engine {
             risk_score: Option<f64>,
         }
         let m: Meta = match meta {
-            Some(m) if m.is_object() => {
-                serde_wasm_bindgen::from_value(m).map_err(|e| error(&format!("invalid metadata: {e}")))?
-            }
+            Some(m) if m.is_object() => from_js(&m, "metadata")?,
             _ => Meta::default(),
         };
         let mut rule = eqlite::Rule::from_query(id, eql);
@@ -453,21 +492,61 @@ impl Engine {
             column: usize,
             message: String,
         }
+        /// An alert as it crosses the boundary, borrowing the rule's metadata.
         #[derive(Serialize)]
-        struct Batch {
-            alerts: Vec<Alert>,
+        #[serde(rename_all = "camelCase")]
+        struct JsAlert<'a> {
+            rule_id: &'a str,
+            rule_name: &'a str,
+            severity: &'a str,
+            risk_score: i64,
+            events: &'a [u64],
+        }
+        /// Alerts kept compactly (rule index, event positions): a 100 MB paste can make a million
+        /// alerts, which are only turned into JavaScript objects, one by one, at the end.
+        struct Alerts<'a> {
+            rules: &'a RuleSet,
+            found: Vec<(usize, Vec<u64>)>,
+        }
+        impl Serialize for Alerts<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.found.iter().map(|(i, events)| {
+                    let r = &self.rules.rules()[*i].rule;
+                    JsAlert {
+                        rule_id: &r.id,
+                        rule_name: &r.name,
+                        severity: &r.severity,
+                        risk_score: r.risk_score,
+                        events,
+                    }
+                }))
+            }
+        }
+        #[derive(Serialize)]
+        struct Batch<'a> {
+            alerts: Alerts<'a>,
             errors: Vec<InputErr>,
             events: u64,
             stats: Stats,
         }
+        let index: std::collections::HashMap<&str, usize> =
+            self.rules.rules().iter().enumerate().map(|(i, r)| (r.rule.id.as_str(), i)).collect();
+        let keep = |found: &mut Vec<(usize, Vec<u64>)>, alerts: Vec<Alert>| {
+            found.extend(alerts.into_iter().filter_map(|a| index.get(a.rule_id.as_str()).map(|&i| (i, a.events))));
+        };
         // Events in a batch are complete, so ordering can wait for the end of the batch.
         let mut stream =
             Stream::new(&self.rules, StreamOptions { lateness_ms: u64::MAX / 4, ..self.stream_options.clone() });
-        let mut batch = Batch { alerts: vec![], errors: vec![], events: 0, stats: Stats::default() };
-        if let Some(text) = input.as_string() {
+        let mut batch = Batch {
+            alerts: Alerts { rules: &self.rules, found: vec![] },
+            errors: vec![],
+            events: 0,
+            stats: Stats::default(),
+        };
+        if let Some(text) = input.dyn_ref::<js_sys::JsString>().map(utf8) {
             for item in input::split(&text) {
                 match item.map(|raw| (raw, self.rules.read_json(raw.json))) {
-                    Ok((_, Ok(ev))) => batch.alerts.extend(stream.push(&self.rules, &ev, batch.events)),
+                    Ok((_, Ok(ev))) => keep(&mut batch.alerts.found, stream.push(&self.rules, &ev, batch.events)),
                     Ok((raw, Err(e))) => batch.errors.push(InputErr {
                         position: batch.events,
                         line: raw.line + e.line().saturating_sub(1),
@@ -484,9 +563,14 @@ impl Engine {
                 batch.events += 1;
             }
         } else if js_sys::Array::is_array(&input) {
-            for item in js_sys::Array::from(&input).iter() {
-                match with_event(&self.rules, &item, |ev| stream.push(&self.rules, ev, batch.events)) {
-                    Ok(a) => batch.alerts.extend(a),
+            // Elements are read with `Reflect.get`, whose binding catches (see `json_text`).
+            let len = js_sys::Reflect::get(&input, &JsValue::from_str("length")).ok().and_then(|l| l.as_f64());
+            for i in 0..len.unwrap_or(0.0) as u32 {
+                let item = js_sys::Reflect::get_u32(&input, i)
+                    .map_err(|_| error("invalid event: it cannot be read"))
+                    .and_then(|item| with_event(&self.rules, &item, |ev| stream.push(&self.rules, ev, batch.events)));
+                match item {
+                    Ok(a) => keep(&mut batch.alerts.found, a),
                     Err(e) => batch.errors.push(InputErr {
                         position: batch.events,
                         line: 0,
@@ -499,9 +583,9 @@ impl Engine {
         } else {
             return Err(error("evaluateBatch takes NDJSON or JSON text, or an array of objects"));
         }
-        batch.alerts.extend(stream.flush(&self.rules));
+        keep(&mut batch.alerts.found, stream.flush(&self.rules));
         batch.stats = stream.stats();
-        to_js(&batch)
+        batch.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error(&e.to_string()))
     }
 
     /// Streams one event (JS object or JSON text); returns the alerts it completes (single-event
@@ -604,7 +688,7 @@ impl Engine {
             rule_id: String,
             events: Vec<u64>,
         }
-        let a: AlertIn = serde_wasm_bindgen::from_value(alert).map_err(|e| error(&format!("invalid alert: {e}")))?;
+        let a: AlertIn = from_js(&alert, "alert")?;
         if a.events.len() != events.len() {
             return Err(error(&format!("the alert has {} events but {} were given", a.events.len(), events.len())));
         }
