@@ -15,6 +15,12 @@ for t in wasm32-unknown-unknown wasm32-wasip1; do
   rustup target list --installed | grep -qx "$t" || { step "rustup target add $t"; rustup target add "$t"; }
 done
 
+# Nightly, for cargo-fuzz (the fuzz smoke test); optional: skipped when it cannot be installed.
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  step "rustup toolchain install nightly (optional, for fuzzing)"
+  rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || step "nightly unavailable: the fuzz smoke test will be skipped"
+fi
+
 # Debian packages: headless browser and driver for the page and wasm-bindgen-test.
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)

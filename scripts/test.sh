@@ -19,6 +19,7 @@ cargo test -q --workspace --exclude eqlite-wasm --exclude eqlite-fluent-bit
 section "wasm API in Node (wasm-bindgen-test)"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 cargo test -p eqlite-wasm --target wasm32-unknown-unknown --test api
+cargo test -p eqlite-wasm --target wasm32-unknown-unknown --test hostile
 
 section "wasm API in headless Chromium (wasm-bindgen-test)"
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
@@ -28,6 +29,9 @@ section "npm package: build, import as a dependency, type-check"
 bash scripts/build-wasm.sh
 (cd tests/js/consumer && npm install --no-audit --no-fund --silent && node --test consumer.test.mjs && ../node_modules/.bin/tsc -p tsconfig.json)
 
+section "npm package: hostile objects and a 100 MB paste (Node)"
+node --test tests/js/hostile.test.mjs
+
 if [ -f tests/js/page.test.mjs ]; then
   section "playground in headless Chromium"
   node --test tests/js/page.test.mjs
@@ -36,6 +40,16 @@ fi
 if [ -x plugins/fluent-bit/test.sh ]; then
   section "Fluent Bit plugin in a wasm runtime"
   bash plugins/fluent-bit/test.sh
+fi
+
+section "differential test against Python eql (20 queries x 102 events)"
+bash tests/differential/run.sh 20
+
+if cargo +nightly --version >/dev/null 2>&1; then
+  section "fuzz smoke (10 s per target)"
+  bash scripts/fuzz.sh 10
+else
+  section "fuzz smoke skipped: no nightly toolchain on this machine"
 fi
 
 section "all tests passed"

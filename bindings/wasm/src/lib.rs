@@ -11,6 +11,7 @@ use eqlite::stream::{Stats, Stream, StreamOptions};
 use eqlite::{Alert, Diagnostic, Options, RuleSet};
 use serde::Serialize;
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -239,6 +240,10 @@ fn json_error(e: &serde_json::Error) -> JsValue {
 }
 
 fn camel_alerts(alerts: &[Alert]) -> Result<JsValue, JsValue> {
+    // Most events raise nothing: skip serialisation then.
+    if alerts.is_empty() {
+        return Ok(js_sys::Array::new().into());
+    }
     to_js(&alerts)
 }
 
@@ -259,6 +264,8 @@ pub struct Engine {
     stream: Stream,
     stream_options: StreamOptions,
     pushed: u64,
+    /// Evaluation buffers, reused from call to call.
+    scratch: eqlite::eval::Scratch,
 }
 
 impl Engine {
@@ -274,8 +281,14 @@ impl Engine {
 /// would fail with "recursive use of an object".) Only own enumerable properties are read, so a
 /// polluted `Object.prototype` is not; `NaN` and `Infinity` become `null`, as in JSON.
 fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    json_js(v, what).map(|s| String::from(&s))
+}
+
+/// `JSON.stringify(v)` as a JS string; see `json_text`.
+fn json_js(v: &JsValue, what: &str) -> Result<js_sys::JsString, JsValue> {
     match js_sys::JSON::stringify(v) {
-        Ok(s) => s.as_string().ok_or_else(|| error(&format!("invalid {what}: it has no JSON form"))),
+        Ok(s) if !s.is_undefined() => Ok(s),
+        Ok(_) => Err(error(&format!("invalid {what}: it has no JSON form"))),
         Err(e) => {
             let msg: String = match e.dyn_ref::<js_sys::Error>() {
                 Some(err) => err.message().into(),
@@ -293,6 +306,39 @@ extern "C" {
     fn new() -> TextEncoder;
     #[wasm_bindgen(method)]
     fn encode(this: &TextEncoder, text: &js_sys::JsString) -> js_sys::Uint8Array;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(this: &TextEncoder, text: &js_sys::JsString, dest: &js_sys::Uint8Array) -> EncodeInto;
+    type EncodeInto;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &EncodeInto) -> u32;
+}
+
+thread_local! {
+    static ENCODER: TextEncoder = TextEncoder::new();
+}
+
+/// Strings up to this many UTF-16 units are read with `encodeInto` (see `text_in`).
+const REUSED_TEXT_UNITS: usize = 1 << 20;
+
+/// A JS string's UTF-8, in `buf`. wasm-bindgen's own conversion copies
+/// ASCII one character at a time in JavaScript, which for a kilobyte-sized event costs about as
+/// much as reading the event; `TextEncoder.encodeInto` copies in native code.
+fn text_in<'b>(buf: &'b mut Vec<u8>, text: &js_sys::JsString) -> Result<Cow<'b, str>, JsValue> {
+    let units = text.length() as usize;
+    if units > REUSED_TEXT_UNITS {
+        return Ok(Cow::Owned(utf8(text)));
+    }
+    // A UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4).
+    buf.clear();
+    buf.resize(units * 3, 0);
+    // SAFETY: the view covers `buf`'s initialised bytes and is dropped before `buf` is touched
+    // again; nothing allocates (and so nothing can grow wasm memory) while it lives.
+    let written = {
+        let view = unsafe { js_sys::Uint8Array::view_mut_raw(buf.as_mut_ptr(), buf.len()) };
+        ENCODER.with(|e| e.encode_into(text, &view)).written() as usize
+    };
+    buf.truncate(written);
+    std::str::from_utf8(buf).map(Cow::Borrowed).map_err(|_| error("invalid event: its text is not UTF-8"))
 }
 
 /// A JS string as a Rust `String` of exactly its UTF-8 size. For large texts this goes through
@@ -313,7 +359,11 @@ fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T,
 
 /// Reads an event given as a JS object or as JSON text, and passes it to `f`.
 fn with_event<T>(rules: &RuleSet, event: &JsValue, f: impl FnOnce(&eqlite::Event) -> T) -> Result<T, JsValue> {
-    if let Some(text) = event.as_string() {
+    // Not kept in the engine between calls: a buffer that stays allocated can split the free
+    // space a later large paste needs, and wasm memory never shrinks.
+    let buf = &mut Vec::new();
+    if let Some(text) = event.dyn_ref::<js_sys::JsString>() {
+        let text = text_in(buf, text)?;
         let ev = rules.read_json(&text).map_err(|e| json_error(&e))?;
         return Ok(f(&ev));
     }
@@ -322,7 +372,7 @@ fn with_event<T>(rules: &RuleSet, event: &JsValue, f: impl FnOnce(&eqlite::Event
     }
     // An object is read as its JSON text: see `json_text`. (Positions in that text mean nothing
     // to the caller, so the error has none.)
-    let text = json_text(event, "event")?;
+    let text = text_in(buf, &json_js(event, "event")?)?;
     let ev = rules.read_json(&text).map_err(|e| error(&format!("invalid event: {e}")))?;
     Ok(f(&ev))
 }
@@ -352,7 +402,7 @@ impl Engine {
             ..StreamOptions::default()
         };
         let stream = Stream::new(&rules, stream_options.clone());
-        Ok(Engine { rules, stream, stream_options, pushed: 0 })
+        Ok(Engine { rules, stream, stream_options, pushed: 0, scratch: eqlite::eval::Scratch::default() })
     }
 
     /// Loads the embedded kubelet rule pack; returns the number of rules added.
@@ -466,13 +516,9 @@ impl Engine {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "EventInput")] event: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let mut cx = eqlite::eval::Scratch::default();
+        let cx = &mut self.scratch;
         let alerts: Vec<Alert> = with_event(&self.rules, &event, |ev| {
-            self.rules
-                .matches(ev, &mut cx)
-                .into_iter()
-                .map(|i| Alert::new(&self.rules.rules()[i].rule, vec![0]))
-                .collect()
+            self.rules.matches(ev, cx).into_iter().map(|i| Alert::new(&self.rules.rules()[i].rule, vec![0])).collect()
         })?;
         camel_alerts(&alerts)
     }
