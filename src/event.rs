@@ -51,12 +51,16 @@ impl Trie {
             return self.children.binary_search_by(|(k, _)| k.as_ref().cmp(seg)).ok().map(|i| &self.children[i].1);
         }
         let s = seg.as_bytes();
-        self.children.iter().find(|(k, _)| k.len() == s.len() && k.as_bytes() == s).map(|(_, t)| t)
+        self.children
+            .iter()
+            .find(|(k, _)| k.len() == s.len() && k.as_bytes().first() == s.first() && k.as_bytes() == s)
+            .map(|(_, t)| t)
     }
 
     /// Follows a key that may itself contain dots.
     fn walk(&self, key: &str) -> Option<&Trie> {
-        if memchr::memchr(b'.', key.as_bytes()).is_none() {
+        // Keys are short: a plain loop beats `memchr`'s setup.
+        if !key.bytes().any(|b| b == b'.') {
             return self.child(key);
         }
         key.split('.').try_fold(self, |n, seg| n.child(seg))
@@ -132,7 +136,8 @@ impl Fields {
     /// JavaScript object through serde-wasm-bindgen, …). An Elasticsearch hit
     /// (`{"_index": …, "_source": {…}}`) is unwrapped to its `_source`.
     pub fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Event<'de>, D::Error> {
-        let mut out = Vec::new();
+        // Enough for the fields of typical rules without regrowing.
+        let mut out = Vec::with_capacity(32);
         Seed { node: &self.root, out: &mut out, depth: 0, root: true }.deserialize(d)?;
         Ok(Event::from_entries(out))
     }
