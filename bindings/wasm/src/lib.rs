@@ -299,6 +299,16 @@ fn json_js(v: &JsValue, what: &str) -> Result<js_sys::JsString, JsValue> {
     }
 }
 
+// Typed option objects: the declarations say `options?: EngineOptions`, the values arrive as
+// plain JS objects and are read through their JSON (see `from_js`).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "EngineOptions")]
+    pub type EngineOptions;
+    #[wasm_bindgen(typescript_type = "QueryMeta")]
+    pub type QueryMeta;
+}
+
 #[wasm_bindgen]
 extern "C" {
     type TextEncoder;
@@ -381,11 +391,9 @@ fn with_event<T>(rules: &RuleSet, event: &JsValue, f: impl FnOnce(&eqlite::Event
 impl Engine {
     /// An engine with no rules. `options` (optional): see `EngineOptions`.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "EngineOptions")] options: Option<JsValue>,
-    ) -> Result<Engine, JsValue> {
+    pub fn new(options: Option<EngineOptions>) -> Result<Engine, JsValue> {
         console_error_panic_hook::set_once();
-        let o: JsOptions = match options {
+        let o: JsOptions = match options.map(JsValue::from) {
             Some(o) if !o.is_undefined() && !o.is_null() => from_js(&o, "options")?,
             _ => JsOptions::default(),
         };
@@ -424,12 +432,7 @@ impl Engine {
 
     /// Adds an ad-hoc EQL query as a rule with the given id (and optional name, severity, …).
     #[wasm_bindgen(js_name = addQuery)]
-    pub fn add_query(
-        &mut self,
-        id: &str,
-        eql: &str,
-        #[wasm_bindgen(unchecked_param_type = "QueryMeta")] meta: Option<JsValue>,
-    ) -> Result<(), JsValue> {
+    pub fn add_query(&mut self, id: &str, eql: &str, meta: Option<QueryMeta>) -> Result<(), JsValue> {
         #[derive(Default, serde::Deserialize)]
         #[serde(rename_all = "camelCase", default)]
         struct Meta {
@@ -438,7 +441,7 @@ impl Engine {
             severity: Option<String>,
             risk_score: Option<f64>,
         }
-        let m: Meta = match meta {
+        let m: Meta = match meta.map(JsValue::from) {
             Some(m) if m.is_object() => from_js(&m, "metadata")?,
             _ => Meta::default(),
         };

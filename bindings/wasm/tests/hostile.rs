@@ -213,9 +213,9 @@ fn hostile_state_and_options() {
     }
     // Options of the wrong type are an Error; absurd numbers are clamped.
     let o = JSON::parse(r#"{"categoryField": 5}"#).unwrap();
-    thrown(Engine::new(Some(o)).map(|_| JsValue::UNDEFINED), "invalid options");
+    thrown(Engine::new(Some(o.into())).map(|_| JsValue::UNDEFINED), "invalid options");
     let o = JSON::parse(r#"{"maxPending": -1e300, "latenessMs": 1e300}"#).unwrap();
-    let mut e = Engine::new(Some(o)).unwrap();
+    let mut e = Engine::new(Some(o.into())).unwrap();
     e.add_query("curl", r#"process where process.name == "curl""#, None).unwrap();
     still_works(&mut e);
     // Alerts and metadata of the wrong shape.

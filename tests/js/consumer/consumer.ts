@@ -2,6 +2,10 @@
 import { Engine, check, type Alert, type ExplanationNode, type Diagnostic, type BatchResult, type RuleInfo } from "eqlite";
 
 const engine: Engine = new Engine({ latenessMs: 1000 });
+// Optional arguments may be left out.
+const plain: Engine = new Engine();
+plain.addQuery("curl", 'process where process.name == "curl"');
+plain.addQuery("wget", 'process where process.name == "wget"', { name: "wget", severity: "low" });
 const n: number = engine.loadDefaultRules();
 const rules: RuleInfo[] = engine.rules();
 const alerts: Alert[] = engine.evaluate({ process: { name: "curl" } });
