@@ -424,8 +424,7 @@ fn top_level_collisions(record: &[u8]) -> Option<Vec<(String, Box<serde_json::va
     if !mentions && !escaped {
         return None;
     }
-    let text = String::from_utf8_lossy(record);
-    let members: Vec<(String, Box<serde_json::value::RawValue>)> = serde_json::from_str::<Members>(&text).ok()?.0;
+    let members = members(&String::from_utf8_lossy(record))?;
     members.iter().any(|(k, _)| ALERT_KEYS.contains(&k.as_str())).then_some(members)
 }
 
@@ -433,7 +432,12 @@ fn memfind(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A JSON object's members in order, values kept as raw text.
+/// A JSON object's members in order (duplicates kept), values as their raw text (so numbers beyond
+/// f64 survive).
+pub fn members(json: &str) -> Option<Vec<(String, Box<serde_json::value::RawValue>)>> {
+    serde_json::from_str::<Members>(json).ok().map(|m| m.0)
+}
+
 struct Members(Vec<(String, Box<serde_json::value::RawValue>)>);
 
 impl<'de> serde::Deserialize<'de> for Members {

@@ -407,7 +407,8 @@ impl Oracle {
         for _ in &alerts {
             self.count("alerts");
         }
-        let top: Map<String, Value> = serde_json::from_str(&text).unwrap();
+        // Keys only: values may hold numbers beyond f64, which a `Value` cannot.
+        let top: std::collections::HashMap<String, serde::de::IgnoredAny> = serde_json::from_str(&text).unwrap();
         if top.keys().any(|k| ALERT_KEYS.contains(&k.as_str())) {
             self.count("replaced_keys");
         }
@@ -513,20 +514,35 @@ fn alert_fields(alerts: &[Alert]) -> Map<String, Value> {
 fn check(record: &[u8], got: &Res, want: &Expect, what: &str) -> Vec<Alert> {
     match (want, got) {
         (Expect::Unchanged, Res::Record(out)) => {
+            // The host reads the result as a C string, so a raw NUL ends it. (Fluent Bit never
+            // sends one: it escapes control characters when it writes a record as JSON.)
+            let record = record.iter().position(|&b| b == 0).map_or(record, |i| &record[..i]);
             assert!(out == record, "{what}: expected the record unchanged, got {}", preview(out));
             vec![]
         }
         (Expect::Drop, Res::Drop) => vec![],
         (Expect::Tagged(alerts), Res::Record(out)) => {
+            // Compared member by member, values as raw text: records may hold numbers beyond f64
+            // and duplicate keys, which a `Value` cannot.
             let text = String::from_utf8_lossy(out);
-            let got: Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{what}: the result is not JSON ({e}): {}", preview(out)));
-            let mut want: Map<String, Value> =
-                serde_json::from_str(&String::from_utf8_lossy(record)).expect("the input is a JSON object");
-            let collides = want.keys().any(|k| ALERT_KEYS.contains(&k.as_str()));
-            want.retain(|k, _| !ALERT_KEYS.contains(&k.as_str()));
-            want.extend(alert_fields(alerts));
-            assert_eq!(got, Value::Object(want), "{what}: tagged record differs");
+            let got = eqlite_fluent_bit::members(&text)
+                .unwrap_or_else(|| panic!("{what}: the result is not a JSON object: {}", preview(out)));
+            let input =
+                eqlite_fluent_bit::members(&String::from_utf8_lossy(record)).expect("the input is a JSON object");
+            let collides = input.iter().any(|(k, _)| ALERT_KEYS.contains(&k.as_str()));
+            let raw = |m: &[(String, Box<serde_json::value::RawValue>)]| -> Vec<(String, String)> {
+                m.iter()
+                    .filter(|(k, _)| !ALERT_KEYS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.get().into()))
+                    .collect()
+            };
+            assert_eq!(raw(&got), raw(&input), "{what}: the record's own members differ");
+            let added: Map<String, Value> = got
+                .iter()
+                .filter(|(k, _)| ALERT_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), serde_json::from_str(v.get()).unwrap()))
+                .collect();
+            assert_eq!(added, alert_fields(alerts), "{what}: alert fields differ");
             for k in ALERT_KEYS {
                 assert!(text.matches(&format!("\"{k}\":")).count() <= 1, "{what}: key {k} appears twice");
             }
@@ -711,6 +727,36 @@ fn edge_cases(target: &'static str) {
         ("escaped unicode keys and values", br#"{"k\u00e9y":"v\u0000al\"ue","n":[1.5e3,-0,true,null,{}]}"#.to_vec()),
         ("empty record", vec![]),
         ("deeply nested", format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200)).into_bytes()),
+        (
+            "10k-deep arrays in a field no rule reads",
+            format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+        ),
+        ("attack with 10k-deep objects", {
+            attack
+                .replacen('{', &format!("{{\"deep\":{}1{},", "{\"a\":".repeat(10_000), "}".repeat(10_000)), 1)
+                .into_bytes()
+        }),
+        ("raw NUL byte in a string", with_message(benign, "a@b").replacen("a@b", "a\0b", 1).into_bytes()),
+        ("attack with numbers beyond i64 and f64 in fields no rule reads", {
+            attack
+                .replacen('{', r#"{"big":1e400,"huge":123456789012345678901234567890,"tiny":-1e-400,"#, 1)
+                .into_bytes()
+        }),
+        ("a number beyond f64 where the rules read", {
+            let mut v: Value = serde_json::from_str(attack).unwrap();
+            v["event"]["category"] = Value::from(0);
+            v.to_string().replace("\"category\":0", "\"category\":1e400").into_bytes()
+        }),
+        (
+            "attack behind a duplicate key",
+            attack.replacen('{', r#"{"process":{"name":"sleep","args":["1"]},"#, 1).into_bytes(),
+        ),
+        ("attack with a 1 MB argument built to slow wildcards", {
+            let mut v: Value = serde_json::from_str(attack).unwrap();
+            let args = v["process"]["args"].as_array_mut().unwrap();
+            args.insert(1, Value::from("http:10250".repeat(100_000)));
+            v.to_string().into_bytes()
+        }),
     ];
     for (i, e) in discovery.events.iter().enumerate() {
         records.push((
@@ -734,11 +780,25 @@ fn edge_cases(target: &'static str) {
             seq_fired_at = Some((i, alerts.iter().find(|a| a.rule_id.starts_with("f596175f")).unwrap().events.len()));
         }
         match *what {
-            "curl to the kubelet API from a container" | "1 MB attack" | "attack with non-UTF-8 bytes" => {
+            "curl to the kubelet API from a container"
+            | "1 MB attack"
+            | "attack with non-UTF-8 bytes"
+            | "attack with numbers beyond i64 and f64 in fields no rule reads"
+            | "attack behind a duplicate key"
+            | "attack with 10k-deep objects"
+            | "attack with a 1 MB argument built to slow wildcards" => {
                 assert!(alerts.iter().any(|a| a.rule_id.starts_with("b4bd186b")), "{what}: b4bd186b fires")
             }
-            "benign" | "app log line" | "1 MB benign" | "benign with non-UTF-8 bytes" => {
+            "benign"
+            | "app log line"
+            | "1 MB benign"
+            | "benign with non-UTF-8 bytes"
+            | "10k-deep arrays in a field no rule reads"
+            | "a number beyond f64 where the rules read" => {
                 assert_eq!(res, Res::Record(r.clone()), "{what}: unchanged")
+            }
+            "raw NUL byte in a string" => {
+                assert!(matches!(&res, Res::Record(o) if r.starts_with(o) && o.len() < r.len()))
             }
             _ => {}
         }
@@ -759,10 +819,12 @@ fn edge_cases(target: &'static str) {
     let n = records.len() as u64 * 4;
     let stats = host.stats();
     assert_eq!(stats, oracle.stats());
-    // Spelled out for the cases above (per round): the 8 bad ones are invalid JSON, trailing
-    // garbage, an array, a string, a number, null, the empty record and the oversize one.
+    // Spelled out for the cases above (per round): the 10 bad ones are invalid JSON, trailing
+    // garbage, an array, a string, a number, null, the empty record, the oversize one, the raw NUL
+    // and the number beyond f64 in a field the rules read. Deep nesting and huge numbers in fields
+    // no rule reads are skipped, so they cannot hide an attack.
     assert_eq!(stats["records"], n, "{stats}");
-    assert_eq!(stats["bad"], 8 * 4, "{stats}");
+    assert_eq!(stats["bad"], 10 * 4, "{stats}");
     assert_eq!(stats["oversize"], 4, "{stats}");
     assert_eq!(stats["lossy_utf8"], 2 * 4, "{stats}");
     assert_eq!(stats["dropped"], 4, "{stats}: only the empty record");
