@@ -279,7 +279,7 @@ fn cost(n: &Node, fields: &Fields) -> u32 {
     let field_cost = |n: &Node| match &n.kind {
         NodeKind::Field(f, _) => {
             let name = fields.name(*f);
-            let common = ["host.os.", "event.type", "event.category", "event.kind", "data_stream.", "agent.", "ecs."]
+            let common = ["event.type", "event.category", "event.kind", "data_stream.", "agent.", "ecs."]
                 .iter()
                 .any(|p| name.starts_with(p))
                 || name == "container.id";

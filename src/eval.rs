@@ -30,8 +30,8 @@ static NULL: [Value<'static>; 1] = [Value::Null];
 #[derive(Default)]
 pub struct Scratch {
     pub(crate) fold: String,
-    /// Rules already taken as candidates for the current event.
-    pub(crate) seen: Vec<bool>,
+    /// The prefilter's counters for the current event.
+    pub(crate) hits: crate::prefilter::Hits,
     /// Bytes counted against [`MAX_COMPUTED_BYTES`] by the clause being evaluated, if any.
     computed: usize,
     in_clause: bool,

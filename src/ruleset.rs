@@ -101,6 +101,14 @@ pub struct RuleSet {
     index: std::sync::OnceLock<crate::prefilter::Prefilter>,
     /// The same for the stages of sequences and samples: a prefilter over (rule, stage) pairs.
     stage_index: std::sync::OnceLock<(crate::prefilter::Prefilter, Vec<(usize, usize)>)>,
+    /// Names the contents of `rules`: a fresh number at every change, unique across rule sets,
+    /// so that a [`crate::stream::Stream`] knows at once whether it is in step with this set.
+    revision: u64,
+}
+
+fn next_revision() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The embedded kubelet rule pack: (file name, TOML text).
@@ -128,6 +136,7 @@ impl RuleSet {
             tiebreaker_field,
             index: std::sync::OnceLock::new(),
             stage_index: std::sync::OnceLock::new(),
+            revision: next_revision(),
         }
     }
 
@@ -222,6 +231,11 @@ impl RuleSet {
     fn reindex(&mut self) {
         self.index = std::sync::OnceLock::new();
         self.stage_index = std::sync::OnceLock::new();
+        self.revision = next_revision();
+    }
+
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// The (rule, stage) pairs of sequences and samples whose stage query matches the event, in
@@ -244,7 +258,7 @@ impl RuleSet {
             (crate::prefilter::Prefilter::build(matchers.into_iter()), ids)
         });
         let mut out = Vec::new();
-        for (id, check_category) in index.candidates(ev, self.category_field, &mut cx.seen, &mut cx.fold) {
+        for (id, check_category) in index.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
             let (rule, stage) = ids[id];
             let m = match &self.rules[rule].body {
                 Body::Sequence(s) => s.matchers().nth(stage),
@@ -284,7 +298,7 @@ impl RuleSet {
             }))
         });
         let mut out = Vec::new();
-        for (i, check_category) in index.candidates(ev, self.category_field, &mut cx.seen, &mut cx.fold) {
+        for (i, check_category) in index.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
             let Body::Event(m) = &self.rules[i].body else { continue };
             if check_category && !eval::category_matches(m, ev, self.category_field) {
                 continue;

@@ -278,6 +278,9 @@ pub struct Stream {
     stats: Stats,
     #[serde(skip)]
     scratch: ScratchCell,
+    /// The revision of the rule set `rules` was last aligned with (see [`Stream::sync`]).
+    #[serde(skip)]
+    synced: Option<u64>,
 }
 
 #[derive(Default)]
@@ -307,7 +310,8 @@ fn fresh_state(r: &CompiledRule) -> RuleState {
 
 impl Stream {
     pub fn new(rs: &RuleSet, options: StreamOptions) -> Stream {
-        let mut s = Stream { options, rules: vec![], stats: Stats::default(), scratch: ScratchCell::default() };
+        let mut s =
+            Stream { options, rules: vec![], stats: Stats::default(), scratch: ScratchCell::default(), synced: None };
         s.sync(rs);
         s
     }
@@ -330,6 +334,10 @@ impl Stream {
 
     /// Aligns the per-rule state with the rule set (rules added, removed or reordered).
     fn sync(&mut self, rs: &RuleSet) {
+        if self.synced == Some(rs.revision()) {
+            return;
+        }
+        self.synced = Some(rs.revision());
         // The kind must match too: a restored state may be of another version of the rule.
         let fits = |st: &RuleState, r: &CompiledRule| {
             matches!(
