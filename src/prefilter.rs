@@ -1,8 +1,8 @@
 //! Which rules can match an event at all. Most detection rules require fields to hold one of a
 //! few literal values (`host.os.type == "windows"`, `process.name in ("curl", "wget")`,
-//! `event.type == "start"`); such a rule is filed under every one of those requirements, and is
-//! only evaluated for events that meet them all. Rules without such a requirement are filed by
-//! category. This keeps the cost per event nearly flat as a rule set grows from 16 to 1,000
+//! `event.type == "start"`, or `process.name == "nc" or process.args == "-e"`); such a rule is
+//! filed under every one of those requirements, and is only evaluated for events that meet them
+//! all. Rules without such a requirement are filed by category. This keeps the cost per event nearly flat as a rule set grows from 16 to 1,000
 //! rules: a Windows rule costs nothing on a Linux event.
 
 use crate::ast::{CompareOp, MatchOp};
@@ -12,7 +12,7 @@ use crate::value::Value;
 use crate::wildcard::{fold, fold_into, has_wildcards};
 use rustc_hash::FxHashMap;
 
-/// A condition every match satisfies: `field` has one of `values`.
+/// One way to meet a requirement: `field` has one of `values`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Required {
     pub field: FieldId,
@@ -21,8 +21,11 @@ pub struct Required {
     pub values: Vec<String>,
 }
 
+/// A condition every match satisfies: at least one of its alternatives holds.
+pub type Group = Vec<Required>;
+
 /// The requirements among the top-level conjuncts of a condition.
-pub fn requirements(n: &Node) -> Vec<Required> {
+pub fn requirements(n: &Node) -> Vec<Group> {
     match &n.kind {
         NodeKind::And(v) => v.iter().flat_map(requirements).collect(),
         _ => required(n).into_iter().collect(),
@@ -30,22 +33,23 @@ pub fn requirements(n: &Node) -> Vec<Required> {
 }
 
 /// The requirement a single clause imposes, if any.
-fn required(n: &Node) -> Option<Required> {
+fn required(n: &Node) -> Option<Group> {
     let field_of = |x: &Node| match x.kind {
         NodeKind::Field(f, _) => Some(f),
         _ => None,
     };
+    let one = |r: Required| Some(vec![r]);
     match &n.kind {
         NodeKind::Compare(CompareOp::Eq, a, b) => match (field_of(a), &b.kind) {
             (Some(field), NodeKind::Const(Value::Str(s))) => {
-                Some(Required { field, insensitive: false, values: vec![s.to_string()] })
+                one(Required { field, insensitive: false, values: vec![s.to_string()] })
             }
             _ => None,
         },
         NodeKind::In(x, set, false) => {
             let values: Option<Vec<String>> = set.source.iter().map(|v| v.as_str().map(str::to_string)).collect();
             let insensitive = set.insensitive;
-            Some(Required {
+            one(Required {
                 field: field_of(x)?,
                 insensitive,
                 values: values?.into_iter().map(|v| if insensitive { fold(&v) } else { v }).collect(),
@@ -62,24 +66,26 @@ fn required(n: &Node) -> Option<Required> {
             }
             let values: Option<Vec<String>> =
                 p.source.iter().map(|v| v.as_str().filter(|s| !has_wildcards(s)).map(str::to_string)).collect();
-            Some(Required {
+            one(Required {
                 field: field_of(x)?,
                 insensitive,
                 values: values?.into_iter().map(|v| if insensitive { fold(&v) } else { v }).collect(),
             })
         }
-        // `a == "x" or a == "y"`: one requirement on `a` when every branch requires `a`.
+        // A branch of `and`s requires what any one of its conjuncts requires: the first that does.
+        NodeKind::And(v) => v.iter().find_map(required),
+        // `a == "x" or b == "y"`: met when one branch's requirement is; every branch must have one.
         NodeKind::Or(v) => {
-            let mut acc: Option<Required> = None;
+            let mut acc: Group = Vec::new();
             for c in v {
-                let r = required(c)?;
-                match &mut acc {
-                    None => acc = Some(r),
-                    Some(a) if a.field == r.field && a.insensitive == r.insensitive => a.values.extend(r.values),
-                    Some(_) => return None,
+                for r in required(c)? {
+                    match acc.iter_mut().find(|a| a.field == r.field && a.insensitive == r.insensitive) {
+                        Some(a) => a.values.extend(r.values),
+                        None => acc.push(r),
+                    }
                 }
             }
-            acc
+            Some(acc)
         }
         _ => None,
     }
@@ -89,15 +95,16 @@ fn required(n: &Node) -> Option<Required> {
 struct Bucket {
     field: FieldId,
     insensitive: bool,
-    rules: FxHashMap<String, Vec<u32>>,
+    /// Value → (rule, bit of the rule's requirement group that this value meets).
+    rules: FxHashMap<String, Vec<(u32, u8)>>,
 }
 
 /// The rule index of a rule set (single-event rules only).
 #[derive(Clone, Debug, Default)]
 pub struct Prefilter {
     buckets: Vec<Bucket>,
-    /// Per rule, the number of buckets it is filed in: an event must hit it in each of them.
-    /// Zero for rules filed by category.
+    /// Per rule, the bits of all its requirement groups (zero for rules filed by category): an
+    /// event must meet each group.
     need: Vec<u8>,
     /// Rules without a usable requirement, by category, and those of `any`.
     by_category: FxHashMap<String, Vec<u32>>,
@@ -107,52 +114,47 @@ pub struct Prefilter {
 /// Per-event counters of [`Prefilter::candidates`], reused from event to event.
 #[derive(Clone, Debug, Default)]
 pub struct Hits {
-    /// Buckets hit, per rule.
-    count: Vec<u8>,
-    /// The last bucket (1-based) that counted the rule: an event value list may hit a bucket's
-    /// rule several times, and it counts once.
-    last: Vec<u16>,
+    /// The requirement groups met so far, per rule, as bits.
+    met: Vec<u8>,
 }
 
-/// More than this many requirements of one rule add lookups and narrow nothing further.
-const MAX_FILED: usize = 8;
+/// Groups filed per rule (bits of a `u8`); more would narrow little further.
+const MAX_GROUPS: usize = 8;
 
 impl Prefilter {
-    /// Files each rule (`(index, matcher)`) under each of its requirements (one per field).
+    /// Files each rule (`(index, matcher)`) under each alternative of each of its requirements.
     pub fn build<'m>(matchers: impl Iterator<Item = (usize, &'m EventMatcher)>) -> Prefilter {
-        let all: Vec<(usize, &EventMatcher, Vec<Required>)> =
+        let all: Vec<(usize, &EventMatcher, Vec<Group>)> =
             matchers.map(|(i, m)| (i, m, requirements(&m.condition))).collect();
         let rules = all.iter().map(|(i, ..)| i + 1).max().unwrap_or(0);
         let mut p = Prefilter { need: vec![0; rules], ..Prefilter::default() };
-        for (i, m, reqs) in &all {
-            let mut filed: Vec<usize> = Vec::new();
-            for r in reqs.iter().filter(|r| !r.values.is_empty()) {
-                let b = match p.buckets.iter().position(|b| b.field == r.field && b.insensitive == r.insensitive) {
-                    Some(b) => b,
-                    // Bucket numbers are kept in a u16 per rule (see `Hits`).
-                    None if p.buckets.len() < u16::MAX as usize => {
-                        p.buckets.push(Bucket {
-                            field: r.field,
-                            insensitive: r.insensitive,
-                            rules: FxHashMap::default(),
-                        });
-                        p.buckets.len() - 1
-                    }
-                    None => continue,
-                };
-                if filed.contains(&b) || filed.len() == MAX_FILED {
-                    continue;
-                }
-                filed.push(b);
-                for v in &r.values {
-                    let list = p.buckets[b].rules.entry(v.clone()).or_default();
-                    if list.last() != Some(&(*i as u32)) {
-                        list.push(*i as u32);
+        for (i, m, groups) in &all {
+            let groups = groups.iter().filter(|g| !g.is_empty() && g.iter().all(|r| !r.values.is_empty()));
+            for (g, group) in groups.take(MAX_GROUPS).enumerate() {
+                let bit = 1u8 << g;
+                p.need[*i] |= bit;
+                for r in group {
+                    let b = match p.buckets.iter().position(|b| b.field == r.field && b.insensitive == r.insensitive) {
+                        Some(b) => b,
+                        None => {
+                            p.buckets.push(Bucket {
+                                field: r.field,
+                                insensitive: r.insensitive,
+                                rules: FxHashMap::default(),
+                            });
+                            p.buckets.len() - 1
+                        }
+                    };
+                    for v in &r.values {
+                        let list = p.buckets[b].rules.entry(v.clone()).or_default();
+                        match list.last_mut() {
+                            Some((rule, bits)) if *rule == *i as u32 => *bits |= bit,
+                            _ => list.push((*i as u32, bit)),
+                        }
                     }
                 }
             }
-            p.need[*i] = filed.len() as u8;
-            if filed.is_empty() {
+            if p.need[*i] == 0 {
                 match &m.category {
                     Some(c) => p.by_category.entry(c.clone()).or_default().push(*i as u32),
                     None => p.any.push(*i as u32),
@@ -178,23 +180,18 @@ impl Prefilter {
             }
         }
         out.extend(self.any.iter().map(|&i| (i as usize, false)));
-        hits.count.clear();
-        hits.count.resize(self.need.len(), 0);
-        hits.last.clear();
-        hits.last.resize(self.need.len(), 0);
-        for (k, b) in self.buckets.iter().enumerate() {
-            let stamp = k as u16 + 1;
+        hits.met.clear();
+        hits.met.resize(self.need.len(), 0);
+        for b in &self.buckets {
             for v in ev.get(b.field) {
                 let Some(s) = v.as_str() else { continue };
                 let key = if b.insensitive { fold_into(s, fold_buf) } else { s };
-                for &i in b.rules.get(key).map_or(&[][..], Vec::as_slice) {
+                for &(i, bits) in b.rules.get(key).map_or(&[][..], Vec::as_slice) {
                     let i = i as usize;
-                    if hits.last[i] != stamp {
-                        hits.last[i] = stamp;
-                        hits.count[i] += 1;
-                        if hits.count[i] == self.need[i] {
-                            out.push((i, true));
-                        }
+                    let before = hits.met[i];
+                    hits.met[i] |= bits;
+                    if before != self.need[i] && hits.met[i] == self.need[i] {
+                        out.push((i, true));
                     }
                 }
             }
@@ -215,6 +212,7 @@ mod tests {
         let crate::ruleset::Body::Event(m) = &rs.rules()[0].body else { panic!() };
         let mut r: Vec<_> = requirements(&m.condition)
             .into_iter()
+            .flatten()
             .map(|r| (rs.fields().name(r.field).to_string(), r.insensitive, r.values))
             .collect();
         r.sort_by(|a, b| a.0.cmp(&b.0));
@@ -235,7 +233,19 @@ mod tests {
         );
         let r = reqs(r#"any where (file.name : "A.EXE" or file.name : "b.exe") and not process.name == "x""#);
         assert_eq!(r, [("file.name".into(), true, vec!["a.exe".into(), "b.exe".into()])]);
-        assert!(reqs(r#"process where process.name == "a" or user.name == "b""#).is_empty());
+        let r = reqs(
+            r#"any where process.name : "NC" or (process.args == "-e" and user.id == "0") or process.name == "x""#,
+        );
+        // The `and` branch requires what its first conjunct (in evaluation order) requires.
+        assert_eq!(
+            r,
+            [
+                ("process.name".into(), false, vec!["x".into()]),
+                ("process.name".into(), true, vec!["nc".into()]),
+                ("user.id".into(), false, vec!["0".into()])
+            ]
+        );
+        assert!(reqs(r#"process where process.name == "a" or user.name like "b*""#).is_empty());
         assert!(reqs(r#"process where process.name like "curl*""#).is_empty());
     }
 
@@ -247,6 +257,8 @@ mod tests {
         rs.add_query("lin", r#"process where host.os.type == "linux" and event.type in ("start", "exec")"#).unwrap();
         rs.add_query("free", r#"process where process.args : "*-k*""#).unwrap();
         rs.add_query("all", r#"any where event.type : "START" and event.type == "start""#).unwrap();
+        rs.add_query("or", r#"process where process.name == "nc" or (process.args == "-e" and user.id == "0")"#)
+            .unwrap();
         let p = Prefilter::build(rs.rules().iter().enumerate().filter_map(|(i, r)| match &r.body {
             crate::ruleset::Body::Event(m) => Some((i, m)),
             _ => None,
@@ -266,5 +278,11 @@ mod tests {
         assert_eq!(ids(windows), ["win", "free", "all"]);
         assert_eq!(ids(r#"{"event":{"category":"process"},"host":{"os":{"type":"windows"}}}"#), ["free"]);
         assert_eq!(ids(r#"{"event":{"type":"START"}}"#), Vec::<&str>::new());
+        assert_eq!(
+            ids(r#"{"event":{"category":"process"},"process":{"args":["-l","-e"]},"user":{"id":"0"}}"#),
+            ["free", "or"]
+        );
+        assert_eq!(ids(r#"{"event":{"category":"process"},"process":{"name":"nc","args":"-e"}}"#), ["free", "or"]);
+        assert_eq!(ids(r#"{"event":{"category":"process"},"process":{"args":"-e"},"user":{"id":"1"}}"#), ["free"]);
     }
 }

@@ -72,3 +72,75 @@ fn every_corpus_query_compiles_into_one_rule_set() {
     let sequences = rs.rules().iter().filter(|r| r.is_sequence()).count();
     eprintln!("compiled {} rules ({sequences} sequences or samples) sharing {} fields", rs.len(), rs.fields().len());
 }
+
+/// The rule index (which rules an event can match at all) never hides a match: with every corpus
+/// rule loaded, `RuleSet::matches` and `matching_stages` equal evaluating every rule and stage in
+/// full, on the kubelet fixtures' events and on copies of them set on Windows and macOS hosts.
+#[test]
+fn the_rule_index_never_hides_a_match() {
+    use eqlite::ruleset::Body;
+    let Some(dir) = corpus_dir() else { return };
+    let mut files = Vec::new();
+    toml_files(&dir, &mut files);
+    let mut rs = RuleSet::default();
+    for f in &files {
+        rs.add_toml(&std::fs::read_to_string(f).unwrap(), "corpus").unwrap();
+    }
+    let mut events: Vec<serde_json::Value> = Vec::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubelet");
+    for entry in std::fs::read_dir(fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for case in doc["cases"].as_array().unwrap() {
+                events.extend(case["events"].as_array().unwrap().iter().cloned());
+            }
+        }
+    }
+    for os in ["windows", "macos"] {
+        for i in 0..events.len() {
+            let mut e = events[i].clone();
+            if e["host"].is_object() {
+                e["host"]["os"] = serde_json::json!({ "type": os, "family": os });
+                events.push(e);
+            }
+        }
+    }
+    let cat = rs.fields().lookup("event.category").unwrap();
+    let mut cx = eqlite::eval::Scratch::default();
+    let (mut single, mut stages) = (0, 0);
+    for e in &events {
+        let text = e.to_string();
+        let ev = rs.read_json(&text).unwrap();
+        let mut want = Vec::new();
+        let mut want_stages = Vec::new();
+        for (i, r) in rs.rules().iter().enumerate() {
+            match &r.body {
+                Body::Event(m) => {
+                    if eqlite::eval::matches(m, &ev, cat, &mut cx) {
+                        want.push(i);
+                    }
+                }
+                Body::Sequence(s) => want_stages.extend(
+                    s.matchers()
+                        .enumerate()
+                        .filter(|(_, m)| eqlite::eval::matches(m, &ev, cat, &mut cx))
+                        .map(|(k, _)| (i, k)),
+                ),
+                Body::Sample(s) => want_stages.extend(
+                    s.stages
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, st)| eqlite::eval::matches(&st.matcher, &ev, cat, &mut cx))
+                        .map(|(k, _)| (i, k)),
+                ),
+            }
+        }
+        assert_eq!(rs.matches(&ev, &mut cx), want, "single-event rules on {text}");
+        assert_eq!(rs.matching_stages(&ev, &mut cx), want_stages, "stages on {text}");
+        single += want.len();
+        stages += want_stages.len();
+    }
+    assert!(single > 100 && stages > 100, "{single} single-event matches, {stages} stage matches");
+    eprintln!("{} events x {} rules: {single} single-event matches and {stages} stage matches, index and full evaluation agree", events.len(), rs.len());
+}
