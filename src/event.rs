@@ -143,12 +143,61 @@ impl Fields {
     }
 
     /// Reads one event from JSON text, borrowing its strings where they have no escapes.
+    ///
+    /// A lone UTF-16 surrogate escape (`"\ud800"`, as `JSON.stringify` writes a JavaScript string
+    /// holding one, or a Windows file name that is not valid UTF-16) is read as U+FFFD, the
+    /// replacement character, as a browser's `TextEncoder` does; serde_json refuses it, and an
+    /// attacker could otherwise hide an event by putting one in a field a rule reads.
     pub fn read_json<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
-        let mut d = serde_json::Deserializer::from_str(json);
-        let ev = self.read(&mut d)?;
-        d.end()?;
-        Ok(ev)
+        let strict = |json: &'a str| {
+            let mut d = serde_json::Deserializer::from_str(json);
+            let ev = self.read(&mut d)?;
+            d.end()?;
+            Ok(ev)
+        };
+        strict(json).or_else(|e| match without_lone_surrogates(json) {
+            Some(fixed) => {
+                let mut d = serde_json::Deserializer::from_str(&fixed);
+                let ev = self.read(&mut d)?.into_owned();
+                d.end()?;
+                Ok(ev)
+            }
+            None => Err(e),
+        })
     }
+}
+
+/// `json` with each lone UTF-16 surrogate escape in its strings replaced by `\ufffd`; `None` when
+/// it has none. The replacement has the same length, so error positions stay true.
+fn without_lone_surrogates(json: &str) -> Option<String> {
+    let b = json.as_bytes();
+    let unit = |i: usize| -> Option<u16> {
+        let h = b.get(i..i + 6)?;
+        if h[0] != b'\\' || h[1] != b'u' || !h[2..].iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&h[2..]).ok()?, 16).ok()
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let (mut i, mut in_string) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'"' => in_string = !in_string,
+            b'\\' if in_string => match unit(i) {
+                Some(0xD800..=0xDBFF) if unit(i + 6).is_some_and(|u| (0xDC00..=0xDFFF).contains(&u)) => i += 11,
+                Some(0xD800..=0xDFFF) => {
+                    out.get_or_insert_with(|| b.to_vec())[i..i + 6].copy_from_slice(b"\\ufffd");
+                    i += 5;
+                }
+                // Any other escape: skip the escaped character (it may be a quote).
+                _ => i += 1,
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    // ASCII replaced by ASCII: still UTF-8.
+    out.map(|v| String::from_utf8(v).expect("UTF-8"))
 }
 
 /// The values of the fields a rule set needs, read from one event.
@@ -404,6 +453,20 @@ mod tests {
             assert!(f.read_json(bad).is_err(), "{bad}");
         }
         assert!(f.read_json("{}").is_ok());
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_read_as_the_replacement_character() {
+        let f = fields(&["a", "b", "k\u{fffd}"]);
+        let ev =
+            f.read_json(r#"{"a":["x\ud800y","\udc00","\ud83d\ude00","\\ud800"],"b":"\"\ud800","k\udbff":1}"#).unwrap();
+        assert_eq!(strs(&ev, &f, "a"), ["\"x\u{fffd}y\"", "\"\u{fffd}\"", "\"😀\"", r#""\\ud800""#]);
+        assert_eq!(strs(&ev, &f, "b"), ["\"\\\"\u{fffd}\""]);
+        assert_eq!(strs(&ev, &f, "k\u{fffd}"), ["1"]);
+        // Other errors stay errors, at the same position.
+        let e = f.read_json(r#"{"a":"\ud800","b":tru}"#).unwrap_err();
+        assert_eq!((e.line(), e.column()), (1, 22));
+        assert!(without_lone_surrogates(r#"{"a":"\ud83d\ude00 \u0041"}"#).is_none());
     }
 
     #[test]

@@ -557,6 +557,16 @@ fn cli_reports_bad_input_and_scans_the_rest() {
     assert_eq!(events, [0, 7]);
 }
 
+/// A lone surrogate escape cannot hide an event: it reads as U+FFFD, in the CLI as in the library.
+#[test]
+fn lone_surrogates_cannot_hide_an_event() {
+    let q = ["scan", "--query", r#"process where process.name == "curl" and process.args : "*10250*""#];
+    let input = br#"{"event":{"category":"process"},"process":{"name":"curl","args":["\udfff","https://10.0.0.1:10250/pods\ud800"]}}"#;
+    let out = eqlite(&q, input);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(alerts(&out).len(), 1);
+}
+
 #[test]
 fn cli_skips_lines_over_the_event_limit_without_holding_them() {
     let mut input = Vec::new();

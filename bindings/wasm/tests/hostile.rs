@@ -77,6 +77,12 @@ fn hostile_queries_are_diagnostics_not_traps() {
     assert_eq!(Array::from(&check("any where a == \"\0\"").unwrap()).length(), 0);
     let mut e = engine("any where a == \"\0\"");
     assert_eq!(ids(&e.evaluate(JsValue::from_str(r#"{"a":"\u0000"}"#)).unwrap()), ["q"]);
+    // A JS string holding a lone surrogate (from JSON.parse here) reads as U+FFFD, whether the
+    // event comes as an object (JSON.stringify escapes it) or as text.
+    let mut e = engine("any where a == \"x\u{fffd}\"");
+    let obj = js_sys::JSON::parse(r#"{"a":"x\ud800"}"#).unwrap();
+    assert_eq!(ids(&e.evaluate(obj).unwrap()), ["q"]);
+    assert_eq!(ids(&e.evaluate(JsValue::from_str(r#"{"a":"x\udfff"}"#)).unwrap()), ["q"]);
 }
 
 #[wasm_bindgen_test]
