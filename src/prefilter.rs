@@ -9,16 +9,24 @@ use crate::ast::{CompareOp, MatchOp};
 use crate::compile::{EventMatcher, Node, NodeKind, StringPatterns};
 use crate::event::{Event, FieldId};
 use crate::value::Value;
-use crate::wildcard::{fold, fold_into, has_wildcards};
+use crate::wildcard::{fold, fold_into};
 use rustc_hash::FxHashMap;
 
-/// One way to meet a requirement: `field` has one of `values`.
-#[derive(Clone, Debug, PartialEq)]
+/// One way to meet a requirement: `field` has one of `values`, or a value starting with one of
+/// `prefixes` (the literal start of a wildcard pattern such as `"python*"`).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Required {
     pub field: FieldId,
-    /// Values are lowercased and compared with lowercased event values.
+    /// Values and prefixes are lowercased and compared with lowercased event values.
     pub insensitive: bool,
     pub values: Vec<String>,
+    pub prefixes: Vec<String>,
+}
+
+impl Required {
+    fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.prefixes.is_empty()
+    }
 }
 
 /// A condition every match satisfies: at least one of its alternatives holds.
@@ -42,7 +50,7 @@ fn required(n: &Node) -> Option<Group> {
     match &n.kind {
         NodeKind::Compare(CompareOp::Eq, a, b) => match (field_of(a), &b.kind) {
             (Some(field), NodeKind::Const(Value::Str(s))) => {
-                one(Required { field, insensitive: false, values: vec![s.to_string()] })
+                one(Required { field, values: vec![s.to_string()], ..Required::default() })
             }
             _ => None,
         },
@@ -53,6 +61,7 @@ fn required(n: &Node) -> Option<Group> {
                 field: field_of(x)?,
                 insensitive,
                 values: values?.into_iter().map(|v| if insensitive { fold(&v) } else { v }).collect(),
+                prefixes: vec![],
             })
         }
         NodeKind::Match(x, p) => {
@@ -64,13 +73,18 @@ fn required(n: &Node) -> Option<Group> {
             if !matches!(p.strings, StringPatterns::Wildcards(_)) || !p.others.is_empty() {
                 return None;
             }
-            let values: Option<Vec<String>> =
-                p.source.iter().map(|v| v.as_str().filter(|s| !has_wildcards(s)).map(str::to_string)).collect();
-            one(Required {
-                field: field_of(x)?,
-                insensitive,
-                values: values?.into_iter().map(|v| if insensitive { fold(&v) } else { v }).collect(),
-            })
+            let mut r = Required { field: field_of(x)?, insensitive, ..Required::default() };
+            for v in &p.source {
+                let v = v.as_str()?;
+                let v = if insensitive { fold(v) } else { v.to_string() };
+                match v.find(['*', '?']) {
+                    None => r.values.push(v),
+                    // A pattern that starts with a wildcard requires nothing.
+                    Some(0) => return None,
+                    Some(i) => r.prefixes.push(v[..i].to_string()),
+                }
+            }
+            Some(vec![r])
         }
         // A branch of `and`s requires what any one of its conjuncts requires: the first that does.
         NodeKind::And(v) => v.iter().find_map(required),
@@ -80,7 +94,10 @@ fn required(n: &Node) -> Option<Group> {
             for c in v {
                 for r in required(c)? {
                     match acc.iter_mut().find(|a| a.field == r.field && a.insensitive == r.insensitive) {
-                        Some(a) => a.values.extend(r.values),
+                        Some(a) => {
+                            a.values.extend(r.values);
+                            a.prefixes.extend(r.prefixes);
+                        }
                         None => acc.push(r),
                     }
                 }
@@ -97,6 +114,18 @@ struct Bucket {
     insensitive: bool,
     /// Value → (rule, bit of the rule's requirement group that this value meets).
     rules: FxHashMap<String, Vec<(u32, u8)>>,
+    /// The same for values starting with a prefix, and the byte lengths of those prefixes.
+    prefixes: FxHashMap<String, Vec<(u32, u8)>>,
+    prefix_lens: Vec<usize>,
+}
+
+/// Files `rule` (with its group `bit`) under `key`.
+fn file(map: &mut FxHashMap<String, Vec<(u32, u8)>>, key: &str, rule: u32, bit: u8) {
+    let list = map.entry(key.to_string()).or_default();
+    match list.last_mut() {
+        Some((r, bits)) if *r == rule => *bits |= bit,
+        _ => list.push((rule, bit)),
+    }
 }
 
 /// The rule index of a rule set (single-event rules only).
@@ -129,7 +158,7 @@ impl Prefilter {
         let rules = all.iter().map(|(i, ..)| i + 1).max().unwrap_or(0);
         let mut p = Prefilter { need: vec![0; rules], ..Prefilter::default() };
         for (i, m, groups) in &all {
-            let groups = groups.iter().filter(|g| !g.is_empty() && g.iter().all(|r| !r.values.is_empty()));
+            let groups = groups.iter().filter(|g| !g.is_empty() && g.iter().all(|r| !r.is_empty()));
             for (g, group) in groups.take(MAX_GROUPS).enumerate() {
                 let bit = 1u8 << g;
                 p.need[*i] |= bit;
@@ -137,19 +166,18 @@ impl Prefilter {
                     let b = match p.buckets.iter().position(|b| b.field == r.field && b.insensitive == r.insensitive) {
                         Some(b) => b,
                         None => {
-                            p.buckets.push(Bucket {
-                                field: r.field,
-                                insensitive: r.insensitive,
-                                rules: FxHashMap::default(),
-                            });
+                            p.buckets.push(Bucket { field: r.field, insensitive: r.insensitive, ..Bucket::default() });
                             p.buckets.len() - 1
                         }
                     };
+                    let bucket = &mut p.buckets[b];
                     for v in &r.values {
-                        let list = p.buckets[b].rules.entry(v.clone()).or_default();
-                        match list.last_mut() {
-                            Some((rule, bits)) if *rule == *i as u32 => *bits |= bit,
-                            _ => list.push((*i as u32, bit)),
+                        file(&mut bucket.rules, v, *i as u32, bit);
+                    }
+                    for v in &r.prefixes {
+                        file(&mut bucket.prefixes, v, *i as u32, bit);
+                        if let Err(k) = bucket.prefix_lens.binary_search(&v.len()) {
+                            bucket.prefix_lens.insert(k, v.len());
                         }
                     }
                 }
@@ -186,7 +214,13 @@ impl Prefilter {
             for v in ev.get(b.field) {
                 let Some(s) = v.as_str() else { continue };
                 let key = if b.insensitive { fold_into(s, fold_buf) } else { s };
-                for &(i, bits) in b.rules.get(key).map_or(&[][..], Vec::as_slice) {
+                let exact = b.rules.get(key).into_iter();
+                let prefixed = b
+                    .prefix_lens
+                    .iter()
+                    .take_while(|&&n| n <= key.len())
+                    .filter_map(|&n| key.get(..n).and_then(|k| b.prefixes.get(k)));
+                for &(i, bits) in exact.chain(prefixed).flatten() {
                     let i = i as usize;
                     let before = hits.met[i];
                     hits.met[i] |= bits;
@@ -213,7 +247,11 @@ mod tests {
         let mut r: Vec<_> = requirements(&m.condition)
             .into_iter()
             .flatten()
-            .map(|r| (rs.fields().name(r.field).to_string(), r.insensitive, r.values))
+            // Prefixes shown as `prefix*`.
+            .map(|r| {
+                let values = r.values.into_iter().chain(r.prefixes.into_iter().map(|p| format!("{p}*"))).collect();
+                (rs.fields().name(r.field).to_string(), r.insensitive, values)
+            })
             .collect();
         r.sort_by(|a, b| a.0.cmp(&b.0));
         r
@@ -228,6 +266,7 @@ mod tests {
             r,
             [
                 ("host.os.type".into(), false, vec!["linux".into()]),
+                ("process.args".into(), true, vec!["-k".into(), "x*".into()]),
                 ("process.name".into(), false, vec!["curl".into(), "wget".into()])
             ]
         );
@@ -245,8 +284,13 @@ mod tests {
                 ("user.id".into(), false, vec!["0".into()])
             ]
         );
-        assert!(reqs(r#"process where process.name == "a" or user.name like "b*""#).is_empty());
-        assert!(reqs(r#"process where process.name like "curl*""#).is_empty());
+        assert!(reqs(r#"process where process.name == "a" or user.name like "*b""#).is_empty());
+        assert_eq!(
+            reqs(r#"process where process.name like ("curl*", "wget?x*")"#),
+            [("process.name".into(), false, vec!["curl*".into(), "wget*".into()])]
+        );
+        assert_eq!(reqs(r#"process where process.name : "PY*""#), [("process.name".into(), true, vec!["py*".into()])]);
+        assert!(reqs(r#"process where process.name like ("curl*", "*wget")"#).is_empty());
     }
 
     #[test]
@@ -256,6 +300,7 @@ mod tests {
             .unwrap();
         rs.add_query("lin", r#"process where host.os.type == "linux" and event.type in ("start", "exec")"#).unwrap();
         rs.add_query("free", r#"process where process.args : "*-k*""#).unwrap();
+        rs.add_query("prefix", r#"process where process.name : ("PYTHON*", "perl")"#).unwrap();
         rs.add_query("all", r#"any where event.type : "START" and event.type == "start""#).unwrap();
         rs.add_query("or", r#"process where process.name == "nc" or (process.args == "-e" and user.id == "0")"#)
             .unwrap();
@@ -284,5 +329,14 @@ mod tests {
         );
         assert_eq!(ids(r#"{"event":{"category":"process"},"process":{"name":"nc","args":"-e"}}"#), ["free", "or"]);
         assert_eq!(ids(r#"{"event":{"category":"process"},"process":{"args":"-e"},"user":{"id":"1"}}"#), ["free"]);
+        // Prefixes of wildcard patterns, case-folded for `:`; the prefix itself and exact values.
+        let mut prefix =
+            |name: &str| ids(&format!(r#"{{"event":{{"category":"process"}},"process":{{"name":"{name}"}}}}"#));
+        for name in ["python3.11", "Python", "PERL", "pythoné"] {
+            assert_eq!(prefix(name), ["free", "prefix"], "{name}");
+        }
+        for name in ["pytho", "perl5", "é", ""] {
+            assert_eq!(prefix(name), ["free"], "{name}");
+        }
     }
 }
