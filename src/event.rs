@@ -149,21 +149,17 @@ impl Fields {
     /// replacement character, as a browser's `TextEncoder` does; serde_json refuses it, and an
     /// attacker could otherwise hide an event by putting one in a field a rule reads.
     pub fn read_json<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
-        let strict = |json: &'a str| {
-            let mut d = serde_json::Deserializer::from_str(json);
-            let ev = self.read(&mut d)?;
-            d.end()?;
-            Ok(ev)
-        };
-        strict(json).or_else(|e| match without_lone_surrogates(json) {
-            Some(fixed) => {
-                let mut d = serde_json::Deserializer::from_str(&fixed);
-                let ev = self.read(&mut d)?.into_owned();
-                d.end()?;
-                Ok(ev)
-            }
+        self.read_text(json).or_else(|e| match without_lone_surrogates(json) {
+            Some(fixed) => self.read_text(&fixed).map(Event::into_owned),
             None => Err(e),
         })
+    }
+
+    fn read_text<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
+        let mut d = serde_json::Deserializer::from_str(json);
+        let ev = self.read(&mut d)?;
+        d.end()?;
+        Ok(ev)
     }
 }
 
