@@ -9,7 +9,7 @@ use eqlite::eval::Scratch;
 use eqlite::stream::{Stream, StreamOptions};
 use eqlite::RuleSet;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kubelet");
@@ -24,20 +24,7 @@ fn fixture_event(file: &str, fires: bool) -> String {
 }
 
 fn corpus_texts() -> Vec<(String, String)> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "toml") {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(Path::new(CORPUS), &mut files);
-    files.sort();
+    let files = eqlite::rule::toml_files(Path::new(CORPUS)).unwrap_or_default();
     files.iter().filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?))).collect()
 }
 

@@ -21,7 +21,7 @@
 use eqlite::eval::Scratch;
 use eqlite::stream::{Stream, StreamOptions};
 use eqlite::RuleSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 extern "C" {
@@ -68,18 +68,6 @@ fn median(v: &[f64]) -> f64 {
         s[n / 2]
     } else {
         (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
-}
-
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
     }
 }
 
@@ -150,9 +138,7 @@ fn main() {
     }
 
     // Corpus texts, sorted by path.
-    let mut files = Vec::new();
-    toml_files(&corpus, &mut files);
-    files.sort();
+    let files = eqlite::rule::toml_files(&corpus).unwrap_or_default();
     let texts: Vec<(String, String)> =
         files.iter().filter_map(|f| std::fs::read_to_string(f).ok().map(|t| (f.display().to_string(), t))).collect();
     if texts.is_empty() {

@@ -120,6 +120,34 @@ struct RuleTable {
     threat: Vec<Threat>,
 }
 
+/// The rule files a path names: the path itself if it is a file, else every `*.toml` below it,
+/// in path order. Errors name the path that could not be read.
+pub fn toml_files(path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    fn walk(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.is_file() {
+            out.push(path.to_path_buf());
+            return Ok(());
+        }
+        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(path, &mut out)?;
+    Ok(out)
+}
+
 /// Parses one detection-rules TOML document. The error is a diagnostic positioned in `text`;
 /// a query syntax error is positioned inside the TOML text where the query is written verbatim.
 pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Diagnostic> {

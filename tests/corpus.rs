@@ -4,10 +4,11 @@ use eqlite::rule::{parse_rule_toml, Loaded};
 use eqlite::RuleSet;
 use std::path::{Path, PathBuf};
 
-fn corpus_dir() -> Option<PathBuf> {
+/// The corpus's rule files in path order; `None` (skip) when the corpus is absent outside CI.
+fn corpus_files() -> Option<Vec<PathBuf>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/detection-rules");
     if dir.is_dir() {
-        Some(dir)
+        Some(eqlite::rule::toml_files(&dir).unwrap())
     } else if std::env::var_os("CI").is_some() {
         panic!("the detection-rules corpus is missing at {} (CI is set)", dir.display());
     } else {
@@ -16,23 +17,9 @@ fn corpus_dir() -> Option<PathBuf> {
     }
 }
 
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_corpus_query_parses() {
-    let Some(dir) = corpus_dir() else { return };
-    let mut files = Vec::new();
-    toml_files(&dir, &mut files);
-    files.sort();
+    let Some(files) = corpus_files() else { return };
     let (mut parsed, mut skipped, mut failed) = (0, 0, Vec::new());
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
@@ -56,9 +43,7 @@ fn every_corpus_query_parses() {
 
 #[test]
 fn every_corpus_query_compiles_into_one_rule_set() {
-    let Some(dir) = corpus_dir() else { return };
-    let mut files = Vec::new();
-    toml_files(&dir, &mut files);
+    let Some(files) = corpus_files() else { return };
     let mut rs = RuleSet::default();
     let mut failed = Vec::new();
     for f in &files {
@@ -79,9 +64,7 @@ fn every_corpus_query_compiles_into_one_rule_set() {
 #[test]
 fn the_rule_index_never_hides_a_match() {
     use eqlite::ruleset::Body;
-    let Some(dir) = corpus_dir() else { return };
-    let mut files = Vec::new();
-    toml_files(&dir, &mut files);
+    let Some(files) = corpus_files() else { return };
     let mut rs = RuleSet::default();
     for f in &files {
         rs.add_toml(&std::fs::read_to_string(f).unwrap(), "corpus").unwrap();

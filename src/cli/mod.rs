@@ -9,7 +9,7 @@ use eqlite::input::{self, InputError};
 use eqlite::rule::Loaded;
 use eqlite::{Options, RuleSet};
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Rules loaded from the command line.
 pub struct Rules {
@@ -17,27 +17,6 @@ pub struct Rules {
     pub skipped: Vec<(String, String)>,
     pub errors: Vec<String>,
     pub files: usize,
-}
-
-fn toml_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            toml_files(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 pub fn options(args: &RuleArgs) -> Result<Options, String> {
@@ -68,7 +47,7 @@ pub fn load(args: &RuleArgs) -> Result<Rules, String> {
     }
     let mut files = Vec::new();
     for p in &args.rules {
-        toml_files(p, &mut files)?;
+        files.extend(eqlite::rule::toml_files(p)?);
     }
     rules.files = files.len();
     for f in files {
