@@ -178,6 +178,19 @@ pub enum ArithOp {
     Mod,
 }
 
+impl ArithOp {
+    /// The function the operator stands for: `a + b` is `add(a, b)`, edge cases included.
+    pub fn function(self) -> Function {
+        match self {
+            ArithOp::Add => Function::Add,
+            ArithOp::Sub => Function::Subtract,
+            ArithOp::Mul => Function::Multiply,
+            ArithOp::Div => Function::Divide,
+            ArithOp::Mod => Function::Modulo,
+        }
+    }
+}
+
 /// The pattern operators. `Colon` is `:` (case-insensitive wildcard equality).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatchOp {

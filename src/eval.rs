@@ -6,7 +6,7 @@
 //! Predicates report which value and which pattern decided them (an [`Outcome`]); the fast path
 //! ignores that, and [`crate::explain`] uses the very same functions, so both always agree.
 
-use crate::ast::{ArithOp, CompareOp, Function};
+use crate::ast::CompareOp;
 use crate::compile::{EventMatcher, Node, NodeKind, Patterns, StringPatterns};
 use crate::event::{Event, FieldId};
 use crate::functions;
@@ -269,24 +269,9 @@ fn computed<'x, 'a>(n: &'x Node, ev: &'x Event<'a>, cx: &mut Scratch) -> Cow<'x,
             let v = ev.get(*f);
             Cow::Borrowed(if v.is_empty() { &NULL } else { v })
         }
-        NodeKind::Neg(x) => Cow::Owned(
-            values(x, ev, cx)
-                .iter()
-                .map(|v| match v {
-                    Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
-                    Value::Float(f) => Value::Float(-f),
-                    _ => Value::Null,
-                })
-                .collect(),
-        ),
+        NodeKind::Neg(x) => Cow::Owned(values(x, ev, cx).iter().map(Value::negated).collect()),
         NodeKind::Arith(op, a, b) => {
-            let f = match op {
-                ArithOp::Add => Function::Add,
-                ArithOp::Sub => Function::Subtract,
-                ArithOp::Mul => Function::Multiply,
-                ArithOp::Div => Function::Divide,
-                ArithOp::Mod => Function::Modulo,
-            };
+            let f = op.function();
             let args = [values(a, ev, cx), values(b, ev, cx)];
             Cow::Owned(combine(&args, &mut cx.computed, |xs| functions::call(f, false, xs, &[])))
         }

@@ -132,6 +132,17 @@ impl Serialize for Value<'_> {
     }
 }
 
+impl Value<'_> {
+    /// Unary minus: `null` for non-numbers and for `-i64::MIN`, like an overflow.
+    pub fn negated(&self) -> Value<'static> {
+        match self {
+            Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
+            Value::Float(f) => Value::Float(-f),
+            _ => Value::Null,
+        }
+    }
+}
+
 impl From<&crate::ast::Literal> for Value<'static> {
     fn from(l: &crate::ast::Literal) -> Value<'static> {
         use crate::ast::Literal;

@@ -8,7 +8,7 @@
 //! Shared by the fuzz crate (`fuzz/src/lib.rs`) and the native tests (`tests/hostile.rs`, which
 //! includes this file with `#[path]`), so it depends only on `eqlite` and `serde_json`.
 
-use eqlite::ast::{ArithOp, Category, CompareOp, EventQuery, Expr, ExprKind, Function, Literal, MatchOp};
+use eqlite::ast::{Category, CompareOp, EventQuery, Expr, ExprKind, Function, Literal, MatchOp};
 use eqlite::functions::{self, Cidr};
 use eqlite::value::Value;
 use eqlite::wildcard::fold;
@@ -171,16 +171,6 @@ fn not(r: Option<bool>) -> Option<bool> {
     r.map(|b| !b)
 }
 
-fn literal(l: &Literal) -> V {
-    match l {
-        Literal::Null => Value::Null,
-        Literal::Bool(b) => Value::Bool(*b),
-        Literal::Int(i) => Value::Int(*i),
-        Literal::Float(f) => Value::Float(*f),
-        Literal::Str(s) => Value::Str(Cow::Owned(s.clone())),
-    }
-}
-
 const MAX_COMBINATIONS: usize = 10_000;
 
 pub struct Naive<'d> {
@@ -221,7 +211,7 @@ impl Naive<'_> {
                 let list: Vec<V> = list
                     .iter()
                     .filter_map(|x| match &x.kind {
-                        ExprKind::Literal(l) => Some(literal(l)),
+                        ExprKind::Literal(l) => Some(V::from(l)),
                         _ => None,
                     })
                     .collect();
@@ -234,7 +224,7 @@ impl Naive<'_> {
             }
             ExprKind::Match { op, value, patterns } => {
                 let vals = self.values(value);
-                let pats: Vec<V> = patterns.iter().map(|p| literal(&p.value)).collect();
+                let pats: Vec<V> = patterns.iter().map(|p| V::from(&p.value)).collect();
                 any(vals.iter().map(|v| self.match_one(*op, v, &pats)))
             }
             _ => any(self.values(e).iter().map(|v| match v {
@@ -316,7 +306,7 @@ impl Naive<'_> {
     /// The values of an expression (a field's values, or one `null` when it has none).
     pub fn values(&self, e: &Expr) -> Vec<V> {
         match &e.kind {
-            ExprKind::Literal(l) => vec![literal(l)],
+            ExprKind::Literal(l) => vec![V::from(l)],
             ExprKind::Field(f) => {
                 let v = self.doc.get(&f.path);
                 if v.is_empty() {
@@ -325,23 +315,9 @@ impl Naive<'_> {
                     v
                 }
             }
-            ExprKind::Neg(x) => self
-                .values(x)
-                .into_iter()
-                .map(|v| match v {
-                    Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
-                    Value::Float(f) => Value::Float(-f),
-                    _ => Value::Null,
-                })
-                .collect(),
+            ExprKind::Neg(x) => self.values(x).iter().map(Value::negated).collect(),
             ExprKind::Arith(op, a, b) => {
-                let f = match op {
-                    ArithOp::Add => Function::Add,
-                    ArithOp::Sub => Function::Subtract,
-                    ArithOp::Mul => Function::Multiply,
-                    ArithOp::Div => Function::Divide,
-                    ArithOp::Mod => Function::Modulo,
-                };
+                let f = op.function();
                 product(&[self.values(a), self.values(b)], |xs| functions::call(f, false, xs, &[]))
             }
             ExprKind::Call { function, insensitive, args, .. } => {
