@@ -763,24 +763,30 @@ function firedItem(f) {
     h("span", "hit-main", h("span", "hit-name", r.name), sub),
     h("span", "risk-score", h("span", "rs-n", String(r.riskScore)), h("span", "rs-l", "risk")),
   );
+  return expandable(li, det, summary, key, (bodyEl) => buildFiredBody(bodyEl, f, r));
+}
+
+/** Completes a result item: `summary` over a body built by `build` the first time it is opened;
+ * an item open before a re-render (same `key`) is open again. */
+function expandable(li, det, summary, key, build) {
   summary.dataset.focus = key;
   det.append(summary);
   const bodyEl = h("div", "hit-body");
   det.append(bodyEl);
-  const build = () => {
+  const open = () => {
     if (bodyEl.dataset.built) return;
     bodyEl.dataset.built = "1";
-    buildFiredBody(bodyEl, f, r);
+    build(bodyEl);
   };
   det.addEventListener("toggle", () => {
     if (det.open) {
       openKeys.add(key);
-      build();
+      open();
     } else openKeys.delete(key);
   });
   if (openKeys.has(key)) {
     det.open = true;
-    build();
+    open();
   }
   li.append(det);
   return li;
@@ -950,27 +956,7 @@ function missItem(m) {
   meter.setAttribute("aria-label", `${closeness}% of clauses met`);
   meter.firstChild.classList.add(`w${closeness >= 100 ? 100 : Math.min(90, Math.floor(closeness / 10) * 10)}`);
   const summary = h("summary", "hit-sum", sevBadge(r.severity), h("span", "hit-main", h("span", "hit-name", r.name), missSubline(m, r)), meter);
-  summary.dataset.focus = key;
-  det.append(summary);
-  const bodyEl = h("div", "hit-body");
-  det.append(bodyEl);
-  const build = () => {
-    if (bodyEl.dataset.built) return;
-    bodyEl.dataset.built = "1";
-    buildMissBody(bodyEl, m, r);
-  };
-  det.addEventListener("toggle", () => {
-    if (det.open) {
-      openKeys.add(key);
-      build();
-    } else openKeys.delete(key);
-  });
-  if (openKeys.has(key)) {
-    det.open = true;
-    build();
-  }
-  li.append(det);
-  return li;
+  return expandable(li, det, summary, key, (bodyEl) => buildMissBody(bodyEl, m, r));
 }
 
 function buildMissBody(bodyEl, m, r) {
