@@ -62,26 +62,23 @@ def main():
          f'<rect width="{W}" height="{H}" fill="white"/>',
          f'<text x="{W / 2 - R / 2 + L / 2}" y="22" text-anchor="middle" font-size="15">'
          'eqlite: throughput against rules loaded (one core, events in memory)</text>']
+    def ticks(lo, hi):
+        """1-2-5 values of each decade from lo to hi (log scale)."""
+        e = math.log10(lo)
+        while e <= math.log10(hi) + 1e-9:
+            yield from (v for v in (m * 10 ** e for m in (1, 2, 5)) if lo <= v <= hi)
+            e += 1
+
     # grid and ticks
-    e = math.log10(x0)
-    while e <= math.log10(x1) + 1e-9:
-        for m in (1, 2, 5):
-            v = m * 10 ** e
-            if x0 <= v <= x1:
-                x = px(v)
-                o.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#ddd"/>')
-                o.append(f'<text x="{x:.1f}" y="{H - B + 16}" text-anchor="middle">{v:g}</text>')
-        e += 1
-    e = math.log10(y0)
-    while e <= math.log10(y1) + 1e-9:
-        for m in (1, 2, 5):
-            v = m * 10 ** e
-            if y0 <= v <= y1:
-                y = py(v)
-                o.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#ddd"/>')
-                label = f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}"
-                o.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
-        e += 1
+    for v in ticks(x0, x1):
+        x = px(v)
+        o.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#ddd"/>')
+        o.append(f'<text x="{x:.1f}" y="{H - B + 16}" text-anchor="middle">{v:g}</text>')
+    for v in ticks(y0, y1):
+        y = py(v)
+        o.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#ddd"/>')
+        label = f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}"
+        o.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     o.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="none" stroke="#333"/>')
     o.append(f'<text x="{(L + W - R) / 2}" y="{H - 18}" text-anchor="middle">rules loaded (log scale)</text>')
     o.append(f'<text transform="translate(20 {(T + H - B) / 2}) rotate(-90)" text-anchor="middle">'
