@@ -327,16 +327,22 @@ thread_local! {
     static ENCODER: TextEncoder = TextEncoder::new();
 }
 
-/// Strings up to this many UTF-16 units are read with `encodeInto` (see `text_in`).
-const REUSED_TEXT_UNITS: usize = 1 << 20;
+/// Strings of more UTF-16 units than this are copied at their exact UTF-8 size (see `text_in`).
+const LARGE_TEXT_UNITS: usize = 1 << 20;
 
-/// A JS string's UTF-8, in `buf`. wasm-bindgen's own conversion copies
-/// ASCII one character at a time in JavaScript, which for a kilobyte-sized event costs about as
-/// much as reading the event; `TextEncoder.encodeInto` copies in native code.
+/// A JS string's UTF-8, in `buf` (or, for a large string, in a `String` of its own).
+/// wasm-bindgen's own conversion copies ASCII one character at a time in JavaScript, which for a
+/// kilobyte-sized event costs about as much as reading the event; `TextEncoder.encodeInto` copies
+/// in native code, into room for 3 bytes per UTF-16 unit. Large strings go through
+/// `TextEncoder.encode` instead, at their exact size: wasm memory never shrinks, so a 100 MB paste
+/// would otherwise keep 300 MB.
 fn text_in<'b>(buf: &'b mut Vec<u8>, text: &js_sys::JsString) -> Result<Cow<'b, str>, JsValue> {
     let units = text.length() as usize;
-    if units > REUSED_TEXT_UNITS {
-        return Ok(Cow::Owned(utf8(text)));
+    if units > LARGE_TEXT_UNITS {
+        let bytes = TextEncoder::new().encode(text).to_vec();
+        return Ok(Cow::Owned(
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ));
     }
     // A UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4). Not zeroed
     // first: that alone cost a tenth of `evaluate(string)`.
@@ -351,18 +357,7 @@ fn text_in<'b>(buf: &'b mut Vec<u8>, text: &js_sys::JsString) -> Result<Cow<'b, 
     });
     // SAFETY: `encodeInto` wrote the first `written` bytes, and never more than the view's length.
     unsafe { buf.set_len(written.min(buf.capacity())) };
-    std::str::from_utf8(buf).map(Cow::Borrowed).map_err(|_| error("invalid event: its text is not UTF-8"))
-}
-
-/// A JS string as a Rust `String` of exactly its UTF-8 size. For large texts this goes through
-/// `TextEncoder`: `JsValue::as_string` reserves 3 bytes per UTF-16 unit for non-ASCII text, and
-/// wasm memory never shrinks, so a 100 MB paste would keep 300 MB.
-fn utf8(text: &js_sys::JsString) -> String {
-    if text.length() < 1 << 20 {
-        return String::from(text);
-    }
-    let bytes = TextEncoder::new().encode(text).to_vec();
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    std::str::from_utf8(buf).map(Cow::Borrowed).map_err(|_| error("invalid text: it is not UTF-8"))
 }
 
 /// A JS object (options, metadata, an alert) read into a Rust structure through its JSON text.
@@ -595,7 +590,9 @@ impl Engine {
             events: 0,
             stats: Stats::default(),
         };
-        if let Some(text) = input.dyn_ref::<js_sys::JsString>().map(utf8) {
+        if let Some(text) = input.dyn_ref::<js_sys::JsString>() {
+            let mut buf = Vec::new();
+            let text = text_in(&mut buf, text)?;
             for item in input::split(&text) {
                 match item.map(|raw| (raw, self.rules.read_json(raw.json))) {
                     Ok((_, Ok(ev))) => keep(&mut batch.alerts.found, stream.push(&self.rules, &ev, batch.events)),
