@@ -231,6 +231,8 @@ impl Prefilter {
             }
         }
         out.sort_unstable();
+        // An event may list a category twice (`["process", "process"]`).
+        out.dedup_by_key(|c| c.0);
         out
     }
 }
@@ -323,6 +325,7 @@ mod tests {
         assert_eq!(ids(windows), ["win", "free", "all"]);
         assert_eq!(ids(r#"{"event":{"category":"process"},"host":{"os":{"type":"windows"}}}"#), ["free"]);
         assert_eq!(ids(r#"{"event":{"type":"START"}}"#), Vec::<&str>::new());
+        assert_eq!(ids(r#"{"event":{"category":["process","process"]}}"#), ["free"]);
         assert_eq!(
             ids(r#"{"event":{"category":"process"},"process":{"args":["-l","-e"]},"user":{"id":"0"}}"#),
             ["free", "or"]
