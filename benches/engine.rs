@@ -5,7 +5,7 @@
 //! The corpus group reads ../shared/corpus/detection-rules at run time and is skipped without it.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use eqlite::eval::Scratch;
+use eqlite::matcher::eval::Scratch;
 use eqlite::stream::{Stream, StreamOptions};
 use eqlite::RuleSet;
 use std::hint::black_box;

@@ -18,7 +18,7 @@
 //! Times are CPU time of this thread (`CLOCK_THREAD_CPUTIME_ID`), so that other load on a shared
 //! machine inflates them less than wall time; wall time is reported too.
 
-use eqlite::eval::Scratch;
+use eqlite::matcher::eval::Scratch;
 use eqlite::stream::{Stream, StreamOptions};
 use eqlite::RuleSet;
 use std::path::PathBuf;
@@ -303,7 +303,7 @@ fn per_rule_costs(name: &str, rs: &RuleSet, lines: &[&str], top: usize) -> Strin
     let mut cx = Scratch::default();
     let mut rows = Vec::new();
     for r in rs.rules() {
-        let matchers: Vec<&eqlite::compile::EventMatcher> = match &r.body {
+        let matchers: Vec<&eqlite::matcher::node::EventMatcher> = match &r.body {
             Body::Event(m) => vec![m],
             Body::Sequence(s) => s.matchers().collect(),
             Body::Sample(s) => s.stages.iter().map(|st| &st.matcher).collect(),
@@ -312,7 +312,7 @@ fn per_rule_costs(name: &str, rs: &RuleSet, lines: &[&str], top: usize) -> Strin
         let mut hits = 0usize;
         for ev in &events {
             for m in &matchers {
-                hits += usize::from(eqlite::eval::matches(m, ev, cat, &mut cx));
+                hits += usize::from(eqlite::matcher::eval::matches(m, ev, cat, &mut cx));
             }
         }
         let (cpu, _) = t.stop();

@@ -4,9 +4,9 @@
 //! never builds this; it is computed on demand with the same predicate functions as matching.
 
 use crate::ast::CompareOp;
-use crate::compile::{EventMatcher, Node, NodeKind};
-use crate::eval::{self, Scratch};
 use crate::event::{Event, FieldId, Fields};
+use crate::matcher::eval::{self, Junction, Scratch};
+use crate::matcher::node::{EventMatcher, Node, NodeKind};
 use crate::span::{Location, SourceMap, Span};
 use crate::value::Value;
 use serde::Serialize;
@@ -129,15 +129,9 @@ impl<'a> Explainer<'a> {
                 let mut ordered: Vec<&Node> = v.iter().collect();
                 ordered.sort_by_key(|c| c.span.start);
                 let children: Vec<Explanation> = ordered.into_iter().map(|c| self.expr(c, ev, cx)).collect();
-                let rs = children.iter().map(|c| c.result);
-                let (decisive, neutral) = if is_and { (Some(false), Some(true)) } else { (Some(true), Some(false)) };
-                let result = if rs.clone().any(|r| r == decisive) {
-                    decisive
-                } else if rs.clone().all(|r| r == neutral) {
-                    neutral
-                } else {
-                    None
-                };
+                let j = if is_and { Junction::And } else { Junction::Or };
+                let (decisive, neutral) = (Some(j.decisive()), Some(!j.decisive()));
+                let result = eval::junction(j, children.iter().map(|c| c.result));
                 let word = if is_and { "and" } else { "or" };
                 let count = |want| children.iter().filter(|c| c.result == want).count();
                 let reason = match result {

@@ -6,24 +6,18 @@
 //! over this crate, which knows nothing of them.
 
 pub mod ast;
-pub mod compile;
 pub mod diagnostic;
-pub mod eval;
 pub mod event;
 pub mod explain;
-pub mod functions;
 pub mod input;
-pub mod lucene;
 pub mod mapping;
+pub mod matcher;
 pub mod parser;
-pub mod prefilter;
 pub mod rule;
 pub mod ruleset;
-pub mod sequence;
 pub mod span;
 pub mod value;
 pub mod verify;
-pub mod wildcard;
 
 pub use diagnostic::Diagnostic;
 pub use event::{Event, Fields};

@@ -5,7 +5,7 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
 
-/// A rule's metadata and query text. Compiling the query is [`crate::ruleset`]'s job.
+/// A rule's metadata and query text. Compiling the query is a rule set's job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Rule {
     pub id: String,

@@ -2,14 +2,16 @@
 //! and an index by event category, so that rules that cannot match are not evaluated.
 
 use crate::ast::{self, QueryBody};
-use crate::compile::{Compiler, EventMatcher};
 use crate::diagnostic::Diagnostic;
-use crate::eval::{self, Scratch};
 use crate::event::{Event, FieldId, Fields};
 use crate::explain::{Explainer, Explanation};
+use crate::matcher::compile::Compiler;
+use crate::matcher::eval::{self, Scratch};
+use crate::matcher::node::EventMatcher;
+use crate::matcher::prefilter::Prefilter;
+use crate::matcher::query::{SampleSpec, SequenceSpec, StageSpec};
 use crate::parser::{parse_query_with, Limits};
 use crate::rule::{self, Loaded, Rule};
-use crate::sequence::{SampleSpec, SequenceSpec};
 use crate::span::Span;
 use serde::Serialize;
 
@@ -98,9 +100,9 @@ pub struct RuleSet {
     pub(crate) timestamp_field: FieldId,
     pub(crate) tiebreaker_field: Option<FieldId>,
     /// Which single-event rules can match an event; built on first use after a change.
-    index: std::sync::OnceLock<crate::prefilter::Prefilter>,
+    index: std::sync::OnceLock<Prefilter>,
     /// The same for the stages of sequences and samples: a prefilter over (rule, stage) pairs.
-    stage_index: std::sync::OnceLock<(crate::prefilter::Prefilter, Vec<(usize, usize)>)>,
+    stage_index: std::sync::OnceLock<(Prefilter, Vec<(usize, usize)>)>,
     /// Names the contents of `rules`: a fresh number at every change, unique across rule sets,
     /// so that a [`crate::stream::Stream`] knows at once whether it is in step with this set.
     revision: u64,
@@ -255,7 +257,7 @@ impl RuleSet {
                     ids.push((i, k));
                 }
             }
-            (crate::prefilter::Prefilter::build(matchers.into_iter()), ids)
+            (Prefilter::build(matchers.into_iter()), ids)
         });
         let mut out = Vec::new();
         for (id, check_category) in index.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
@@ -292,7 +294,7 @@ impl RuleSet {
     /// Single-event rules that match, in rule order. Sequences need a [`crate::stream::Stream`].
     pub fn matches(&self, ev: &Event, cx: &mut Scratch) -> Vec<usize> {
         let index = self.index.get_or_init(|| {
-            crate::prefilter::Prefilter::build(self.rules.iter().enumerate().filter_map(|(i, r)| match &r.body {
+            Prefilter::build(self.rules.iter().enumerate().filter_map(|(i, r)| match &r.body {
                 Body::Event(m) => Some((i, m)),
                 _ => None,
             }))
@@ -356,7 +358,7 @@ impl RuleSet {
         let Some(i) = self.position(&alert.rule_id) else { return vec![] };
         let r = &self.rules[i];
         let ex = Explainer::new(&r.rule.query, &self.fields);
-        let stages: Vec<&crate::sequence::StageSpec> = match &r.body {
+        let stages: Vec<&StageSpec> = match &r.body {
             Body::Event(_) => vec![],
             Body::Sequence(s) => s.positive_stages().into_iter().map(|k| &s.stages[k]).collect(),
             Body::Sample(s) => s.stages.iter().collect(),

@@ -14,10 +14,10 @@
 //! late and kept out of sequences rather than joined out of order.
 
 use crate::ast::Pipe;
-use crate::eval::Scratch;
 use crate::event::Event;
+use crate::matcher::eval::Scratch;
+use crate::matcher::query::{Key, SampleSpec, SequenceSpec, StageSpec};
 use crate::ruleset::{Alert, Body, CompiledRule, RuleSet};
-use crate::sequence::{Key, SampleSpec, SequenceSpec, StageSpec};
 use crate::time::{self, Nanos, NANOS_PER_MS};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};

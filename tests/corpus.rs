@@ -90,7 +90,7 @@ fn the_rule_index_never_hides_a_match() {
         }
     }
     let cat = rs.fields().lookup("event.category").unwrap();
-    let mut cx = eqlite::eval::Scratch::default();
+    let mut cx = eqlite::matcher::eval::Scratch::default();
     let (mut single, mut stages) = (0, 0);
     for e in &events {
         let text = e.to_string();
@@ -100,21 +100,21 @@ fn the_rule_index_never_hides_a_match() {
         for (i, r) in rs.rules().iter().enumerate() {
             match &r.body {
                 Body::Event(m) => {
-                    if eqlite::eval::matches(m, &ev, cat, &mut cx) {
+                    if eqlite::matcher::eval::matches(m, &ev, cat, &mut cx) {
                         want.push(i);
                     }
                 }
                 Body::Sequence(s) => want_stages.extend(
                     s.matchers()
                         .enumerate()
-                        .filter(|(_, m)| eqlite::eval::matches(m, &ev, cat, &mut cx))
+                        .filter(|(_, m)| eqlite::matcher::eval::matches(m, &ev, cat, &mut cx))
                         .map(|(k, _)| (i, k)),
                 ),
                 Body::Sample(s) => want_stages.extend(
                     s.stages
                         .iter()
                         .enumerate()
-                        .filter(|(_, st)| eqlite::eval::matches(&st.matcher, &ev, cat, &mut cx))
+                        .filter(|(_, st)| eqlite::matcher::eval::matches(&st.matcher, &ev, cat, &mut cx))
                         .map(|(k, _)| (i, k)),
                 ),
             }

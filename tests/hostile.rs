@@ -11,7 +11,7 @@ mod checks;
 mod naive;
 
 use eqlite::ast::Function;
-use eqlite::eval::Scratch;
+use eqlite::matcher::eval::Scratch;
 use eqlite::stream::{Stream, StreamOptions};
 use eqlite::value::Value;
 use eqlite::{parse_query_with, Limits, Options, RuleSet};
@@ -228,7 +228,7 @@ fn regexes_cannot_blow_up() {
         assert!(m.contains("nests more than 256 levels"), "{m}");
     }
     // The regexes of one rule need at most 64 MiB together (each may take 1 MiB of lazy-DFA cache).
-    assert_eq!(eqlite::lucene::MAX_RULE_REGEX_BYTES, 64 << 20);
+    assert_eq!(eqlite::matcher::lucene::MAX_RULE_REGEX_BYTES, 64 << 20);
     let many = (0..100).map(|i| format!("\"a{i}\"")).collect::<Vec<_>>().join(", ");
     let m = error(&format!("any where a regex ({many})"));
     assert!(m.contains("need more than 64 MiB together"), "{m}");
@@ -259,7 +259,7 @@ fn wildcards_cannot_blow_up() {
 fn computations_have_a_budget() {
     // 100 values of 50 KB: `concat(a, a)` would be 10,000 strings of 100 KB (1 GB). Beyond 64 MiB
     // of computed values the clause is null, quickly.
-    assert_eq!(eqlite::eval::MAX_COMPUTED_BYTES, 64 << 20);
+    assert_eq!(eqlite::matcher::functions::MAX_COMPUTED_BYTES, 64 << 20);
     let vals: Vec<String> = (0..100).map(|i| format!("\"{i}{}\"", "x".repeat(50_000))).collect();
     let ev = format!("{{\"a\":[{}],\"b\":1}}", vals.join(","));
     for q in [
@@ -282,16 +282,16 @@ fn computations_have_a_budget() {
 fn functions_on_hostile_values() {
     let s = |x: &str| Value::Str(x.to_string().into());
     // Case folding changes byte lengths (İ → i̇, ẞ → ß): positions must not be mapped back blindly.
-    assert_eq!(eqlite::functions::between("İẞab", "İ", "b", false, true), "ẞa".to_lowercase());
-    assert_eq!(eqlite::functions::between("xİẞab", "x", "b", false, true), "i̇ßa");
-    assert_eq!(eqlite::functions::between("aẞİb", "a", "b", false, true), "ßi̇");
-    let n = |x: &str| eqlite::functions::call(Function::Number, false, &[s(x)], &[]);
+    assert_eq!(eqlite::matcher::functions::between("İẞab", "İ", "b", false, true), "ẞa".to_lowercase());
+    assert_eq!(eqlite::matcher::functions::between("xİẞab", "x", "b", false, true), "i̇ßa");
+    assert_eq!(eqlite::matcher::functions::between("aẞİb", "a", "b", false, true), "ßi̇");
+    let n = |x: &str| eqlite::matcher::functions::call(Function::Number, false, &[s(x)], &[]);
     assert_eq!(n("-9223372036854775808"), Value::Int(i64::MIN));
     assert_eq!(n("--9223372036854775808"), Value::Null);
     assert_eq!(n("-+5"), Value::Null);
     assert_eq!(n("9223372036854775808"), Value::Float(9223372036854775808.0));
     assert_eq!(
-        eqlite::functions::call(Function::Number, false, &[s("-8000000000000000"), Value::Int(16)], &[]),
+        eqlite::matcher::functions::call(Function::Number, false, &[s("-8000000000000000"), Value::Int(16)], &[]),
         Value::Int(i64::MIN)
     );
     assert_eq!(n("1e400"), Value::Null);

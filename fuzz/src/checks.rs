@@ -57,7 +57,7 @@ pub fn eval_event(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let rs = kubelet();
     let mut stream = Stream::new(rs, StreamOptions { lateness_ms: 5_000, max_pending: 8, ..StreamOptions::default() });
-    let mut cx = eqlite::eval::Scratch::default();
+    let mut cx = eqlite::matcher::eval::Scratch::default();
     for (pos, item) in eqlite::input::split(&text).into_iter().enumerate() {
         let Ok(raw) = item else { continue };
         let Ok(ev) = rs.read_json(raw.json) else { continue };
@@ -108,16 +108,16 @@ pub fn differential_case(query: &str, event: &str) -> bool {
     let ex = rs.explain(0, &ev);
     let queries = r.query.event_queries();
     assert_eq!(ex.len(), queries.len());
-    let mut cx = eqlite::eval::Scratch::default();
+    let mut cx = eqlite::matcher::eval::Scratch::default();
     let cat = rs.fields().lookup("event_type").expect("the category field is interned");
-    let matchers: Vec<&eqlite::compile::EventMatcher> = match &r.body {
+    let matchers: Vec<&eqlite::matcher::node::EventMatcher> = match &r.body {
         Body::Event(m) => vec![m],
         Body::Sequence(s) => s.matchers().collect(),
         Body::Sample(s) => s.stages.iter().map(|st| &st.matcher).collect(),
     };
     for (k, q) in queries.iter().enumerate() {
         let want = naive.event_query(q);
-        let fast = eqlite::eval::matches(matchers[k], &ev, cat, &mut cx);
+        let fast = eqlite::matcher::eval::matches(matchers[k], &ev, cat, &mut cx);
         let explained = ex[k].result;
         assert_eq!(explained, want, "explanation vs naive, stage {k}\nquery: {query}\nevent: {event}");
         assert_eq!(fast, want == Some(true), "matcher vs naive, stage {k}\nquery: {query}\nevent: {event}");

@@ -1,5 +1,5 @@
-//! The pest grammar, `src/eql.pest`.
+//! The pest grammar, `eql.pest` beside this file.
 
 #[derive(pest_derive::Parser)]
-#[grammar = "eql.pest"]
+#[grammar = "parser/eql.pest"]
 pub struct EqlParser;

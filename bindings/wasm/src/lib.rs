@@ -265,7 +265,7 @@ pub struct Engine {
     stream_options: StreamOptions,
     pushed: u64,
     /// Evaluation buffers, reused from call to call.
-    scratch: eqlite::eval::Scratch,
+    scratch: eqlite::matcher::eval::Scratch,
 }
 
 impl Engine {
@@ -408,7 +408,7 @@ impl Engine {
             ..StreamOptions::default()
         };
         let stream = Stream::new(&rules, stream_options.clone());
-        Ok(Engine { rules, stream, stream_options, pushed: 0, scratch: eqlite::eval::Scratch::default() })
+        Ok(Engine { rules, stream, stream_options, pushed: 0, scratch: eqlite::matcher::eval::Scratch::default() })
     }
 
     /// Loads the embedded kubelet rule pack; returns the number of rules added.

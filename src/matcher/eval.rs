@@ -4,25 +4,16 @@
 //! while `!=`, `not in` and `not` negate that whole test.
 //!
 //! Predicates report which value and which pattern decided them (an [`Outcome`]); the fast path
-//! ignores that, and [`crate::explain`] uses the very same functions, so both always agree.
+//! ignores that, and `crate::explain` uses the very same functions, so both always agree.
 
 use crate::ast::CompareOp;
-use crate::compile::{EventMatcher, Node, NodeKind, Patterns, StringPatterns};
 use crate::event::{Event, FieldId};
-use crate::functions;
+use crate::matcher::functions::{self, MAX_COMBINATIONS, MAX_COMPUTED_BYTES};
+use crate::matcher::node::{EventMatcher, Node, NodeKind, Patterns, StringPatterns};
+use crate::matcher::prefilter::Hits;
 use crate::value::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
-
-/// At most this many value combinations are tried for one function call or comparison; beyond
-/// it the result is `null` (it would take a hostile event with huge arrays to get there).
-pub const MAX_COMBINATIONS: usize = 10_000;
-
-/// At most this many bytes of values are read and produced by the functions and arithmetic of one
-/// clause (a comparison, `in`, pattern match, … of the condition) on one event; beyond it the
-/// computation is `null`, like an overflow. This bounds the memory and time of `concat`, `string`,
-/// `between`, … over huge multi-valued fields, whatever the event and the query.
-pub const MAX_COMPUTED_BYTES: usize = 64 << 20;
 
 static NULL: [Value<'static>; 1] = [Value::Null];
 
@@ -31,7 +22,7 @@ static NULL: [Value<'static>; 1] = [Value::Null];
 pub struct Scratch {
     pub(crate) fold: String,
     /// The prefilter's counters for the current event.
-    pub(crate) hits: crate::prefilter::Hits,
+    pub(crate) hits: Hits,
     /// Bytes counted against [`MAX_COMPUTED_BYTES`] by the clause being evaluated, if any.
     computed: usize,
     in_clause: bool,
@@ -90,39 +81,45 @@ pub fn matches(m: &EventMatcher, ev: &Event, category_field: FieldId, cx: &mut S
     category_matches(m, ev, category_field) && truth(&m.condition, ev, cx) == Some(true)
 }
 
+/// `and` or `or`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Junction {
+    And,
+    Or,
+}
+
+impl Junction {
+    /// The operand result that decides the whole: `false` for `and`, `true` for `or`.
+    pub fn decisive(self) -> bool {
+        self == Junction::Or
+    }
+}
+
+/// Three-valued `and` / `or` over operand results, stopping at the first decisive one: the
+/// decisive value if any operand has it, else `null` if any is `null`, else the neutral value.
+/// Evaluation feeds it lazily (so it short-circuits); explanations feed it every operand's result.
+pub fn junction(j: Junction, results: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
+    let decisive = j.decisive();
+    let mut null = false;
+    for r in results {
+        match r {
+            Some(b) if b == decisive => return Some(decisive),
+            None => null = true,
+            Some(_) => {}
+        }
+    }
+    if null {
+        None
+    } else {
+        Some(!decisive)
+    }
+}
+
 /// The three-valued truth of a condition.
 pub fn truth(n: &Node, ev: &Event, cx: &mut Scratch) -> Option<bool> {
     match &n.kind {
-        NodeKind::And(v) => {
-            let mut null = false;
-            for c in v {
-                match truth(c, ev, cx) {
-                    Some(false) => return Some(false),
-                    None => null = true,
-                    Some(true) => {}
-                }
-            }
-            if null {
-                None
-            } else {
-                Some(true)
-            }
-        }
-        NodeKind::Or(v) => {
-            let mut null = false;
-            for c in v {
-                match truth(c, ev, cx) {
-                    Some(true) => return Some(true),
-                    None => null = true,
-                    Some(false) => {}
-                }
-            }
-            if null {
-                None
-            } else {
-                Some(false)
-            }
-        }
+        NodeKind::And(v) => junction(Junction::And, v.iter().map(|c| truth(c, ev, cx))),
+        NodeKind::Or(v) => junction(Junction::Or, v.iter().map(|c| truth(c, ev, cx))),
         NodeKind::Not(x) => truth(x, ev, cx).map(|b| !b),
         _ => predicate(n, ev, cx).result,
     }

@@ -6,10 +6,10 @@
 //! rules: a Windows rule costs nothing on a Linux event.
 
 use crate::ast::{CompareOp, MatchOp};
-use crate::compile::{EventMatcher, Node, NodeKind, StringPatterns};
 use crate::event::{Event, FieldId};
+use crate::matcher::node::{EventMatcher, Node, NodeKind, StringPatterns};
+use crate::matcher::wildcard::{fold, fold_into};
 use crate::value::Value;
-use crate::wildcard::{fold, fold_into};
 use rustc_hash::FxHashMap;
 
 /// One way to meet a requirement: `field` has one of `values`, or a value starting with one of
@@ -240,19 +240,26 @@ impl Prefilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RuleSet;
+    use crate::event::Fields;
+    use crate::matcher::compile::Compiler;
+
+    /// Compiles event queries against one field table.
+    fn compile(fields: &mut Fields, q: &str) -> EventMatcher {
+        let ast = crate::parser::parse_query(q).unwrap();
+        let crate::ast::QueryBody::Event(e) = &ast.body else { panic!("not an event query: {q}") };
+        Compiler { src: q, fields, regex_bytes: 0 }.event_query(e).unwrap()
+    }
 
     fn reqs(q: &str) -> Vec<(String, bool, Vec<String>)> {
-        let mut rs = RuleSet::default();
-        rs.add_query("q", q).unwrap();
-        let crate::ruleset::Body::Event(m) = &rs.rules()[0].body else { panic!() };
+        let mut fields = Fields::default();
+        let m = compile(&mut fields, q);
         let mut r: Vec<_> = requirements(&m.condition)
             .into_iter()
             .flatten()
             // Prefixes shown as `prefix*`.
             .map(|r| {
                 let values = r.values.into_iter().chain(r.prefixes.into_iter().map(|p| format!("{p}*"))).collect();
-                (rs.fields().name(r.field).to_string(), r.insensitive, values)
+                (fields.name(r.field).to_string(), r.insensitive, values)
             })
             .collect();
         r.sort_by(|a, b| a.0.cmp(&b.0));
@@ -297,27 +304,22 @@ mod tests {
 
     #[test]
     fn a_rule_is_a_candidate_only_when_every_requirement_holds() {
-        let mut rs = RuleSet::default();
-        rs.add_query("win", r#"process where host.os.type == "windows" and process.name : ("CMD.exe", "net.exe")"#)
-            .unwrap();
-        rs.add_query("lin", r#"process where host.os.type == "linux" and event.type in ("start", "exec")"#).unwrap();
-        rs.add_query("free", r#"process where process.args : "*-k*""#).unwrap();
-        rs.add_query("prefix", r#"process where process.name : ("PYTHON*", "perl")"#).unwrap();
-        rs.add_query("all", r#"any where event.type : "START" and event.type == "start""#).unwrap();
-        rs.add_query("or", r#"process where process.name == "nc" or (process.args == "-e" and user.id == "0")"#)
-            .unwrap();
-        let p = Prefilter::build(rs.rules().iter().enumerate().filter_map(|(i, r)| match &r.body {
-            crate::ruleset::Body::Event(m) => Some((i, m)),
-            _ => None,
-        }));
-        let cat = rs.fields().lookup("event.category").unwrap();
+        let rules = [
+            ("win", r#"process where host.os.type == "windows" and process.name : ("CMD.exe", "net.exe")"#),
+            ("lin", r#"process where host.os.type == "linux" and event.type in ("start", "exec")"#),
+            ("free", r#"process where process.args : "*-k*""#),
+            ("prefix", r#"process where process.name : ("PYTHON*", "perl")"#),
+            ("all", r#"any where event.type : "START" and event.type == "start""#),
+            ("or", r#"process where process.name == "nc" or (process.args == "-e" and user.id == "0")"#),
+        ];
+        let mut fields = Fields::default();
+        let cat = fields.intern_dotted("event.category");
+        let matchers: Vec<EventMatcher> = rules.iter().map(|(_, q)| compile(&mut fields, q)).collect();
+        let p = Prefilter::build(matchers.iter().enumerate());
         let (mut hits, mut buf) = (Hits::default(), String::new());
         let mut ids = |json: &str| -> Vec<&str> {
-            let ev = rs.read_json(json).unwrap();
-            p.candidates(&ev, cat, &mut hits, &mut buf)
-                .into_iter()
-                .map(|(i, _)| rs.rules()[i].rule.id.as_str())
-                .collect()
+            let ev = fields.read_json(json).unwrap();
+            p.candidates(&ev, cat, &mut hits, &mut buf).into_iter().map(|(i, _)| rules[i].0).collect()
         };
         let linux = r#"{"event":{"category":"process","type":["start","info"]},"host":{"os":{"type":"linux"}},"process":{"name":"net.exe"}}"#;
         assert_eq!(ids(linux), ["lin", "free", "all"]);

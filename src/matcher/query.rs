@@ -1,10 +1,11 @@
 //! Compiled sequences and samples: their stages, join keys and time limits. The streaming state
-//! machines that run them are in [`crate::stream`].
+//! machines that run them are in `crate::stream`.
 
 use crate::ast::{self, Pipe};
-use crate::compile::{Compiler, EventMatcher};
 use crate::diagnostic::Diagnostic;
 use crate::event::FieldId;
+use crate::matcher::compile::Compiler;
+use crate::matcher::node::EventMatcher;
 
 #[derive(Clone, Debug)]
 pub struct Key {
