@@ -67,6 +67,24 @@ impl CompiledRule {
     pub fn is_sequence(&self) -> bool {
         !matches!(self.body, Body::Event(_))
     }
+
+    /// The rule's event queries in source order: one for an event rule; the stages, then `until`,
+    /// for sequences and samples.
+    pub fn matchers(&self) -> Box<dyn Iterator<Item = &EventMatcher> + '_> {
+        match &self.body {
+            Body::Event(m) => Box::new(std::iter::once(m)),
+            Body::Sequence(s) => Box::new(s.matchers()),
+            Body::Sample(s) => Box::new(s.stages.iter().map(|st| &st.matcher)),
+        }
+    }
+}
+
+/// The prefilter over every event query of a rule set, and what each of its entries is.
+#[derive(Clone, Debug)]
+struct Index {
+    prefilter: Prefilter,
+    /// (rule, stage) of each prefilter entry.
+    targets: Vec<(usize, usize)>,
 }
 
 /// An alert: a rule and the input positions (0-based) of the events that make up the match.
@@ -99,10 +117,9 @@ pub struct RuleSet {
     pub(crate) category_field: FieldId,
     pub(crate) timestamp_field: FieldId,
     pub(crate) tiebreaker_field: Option<FieldId>,
-    /// Which single-event rules can match an event; built on first use after a change.
-    index: std::sync::OnceLock<Prefilter>,
-    /// The same for the stages of sequences and samples: a prefilter over (rule, stage) pairs.
-    stage_index: std::sync::OnceLock<(Prefilter, Vec<(usize, usize)>)>,
+    /// Which event queries (of event rules, and of the stages of sequences and samples) can match
+    /// an event; built on first use after a change.
+    index: std::sync::OnceLock<Index>,
     /// Names the contents of `rules`: a fresh number at every change, unique across rule sets,
     /// so that a [`crate::stream::Stream`] knows at once whether it is in step with this set.
     revision: u64,
@@ -137,7 +154,6 @@ impl RuleSet {
             timestamp_field,
             tiebreaker_field,
             index: std::sync::OnceLock::new(),
-            stage_index: std::sync::OnceLock::new(),
             revision: next_revision(),
         }
     }
@@ -232,7 +248,6 @@ impl RuleSet {
 
     fn reindex(&mut self) {
         self.index = std::sync::OnceLock::new();
-        self.stage_index = std::sync::OnceLock::new();
         self.revision = next_revision();
     }
 
@@ -240,34 +255,31 @@ impl RuleSet {
         self.revision
     }
 
-    /// The (rule, stage) pairs of sequences and samples whose stage query matches the event, in
-    /// order; `until` is stage number `stages.len()`.
-    pub fn matching_stages(&self, ev: &Event, cx: &mut Scratch) -> Vec<(usize, usize)> {
-        let (index, ids) = self.stage_index.get_or_init(|| {
-            let mut ids = Vec::new();
+    /// Every event query of every rule, in rule order (a rule's stages in order, then `until`),
+    /// each with its (rule, stage) pair, and the prefilter over them all.
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let mut targets = Vec::new();
             let mut matchers = Vec::new();
             for (i, r) in self.rules.iter().enumerate() {
-                let stages: Vec<&EventMatcher> = match &r.body {
-                    Body::Event(_) => continue,
-                    Body::Sequence(s) => s.matchers().collect(),
-                    Body::Sample(s) => s.stages.iter().map(|st| &st.matcher).collect(),
-                };
-                for (k, m) in stages.into_iter().enumerate() {
-                    matchers.push((ids.len(), m));
-                    ids.push((i, k));
+                for (k, m) in r.matchers().enumerate() {
+                    matchers.push((targets.len(), m));
+                    targets.push((i, k));
                 }
             }
-            (Prefilter::build(matchers.into_iter()), ids)
-        });
+            Index { prefilter: Prefilter::build(matchers.into_iter()), targets }
+        })
+    }
+
+    /// The (rule, stage) pairs whose event query matches the event, in order: stage 0 of an event
+    /// rule; the stages of sequences and samples, `until` being stage number `stages.len()`.
+    /// One prefilter pass serves all of them.
+    pub fn matching(&self, ev: &Event, cx: &mut Scratch) -> Vec<(usize, usize)> {
+        let index = self.index();
         let mut out = Vec::new();
-        for (id, check_category) in index.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
-            let (rule, stage) = ids[id];
-            let m = match &self.rules[rule].body {
-                Body::Sequence(s) => s.matchers().nth(stage),
-                Body::Sample(s) => s.stages.get(stage).map(|st| &st.matcher),
-                Body::Event(_) => None,
-            };
-            let Some(m) = m else { continue };
+        for (id, check_category) in index.prefilter.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
+            let (rule, stage) = index.targets[id];
+            let Some(m) = self.rules[rule].matchers().nth(stage) else { continue };
             if check_category && !eval::category_matches(m, ev, self.category_field) {
                 continue;
             }
@@ -293,23 +305,9 @@ impl RuleSet {
 
     /// Single-event rules that match, in rule order. Sequences need a [`crate::stream::Stream`].
     pub fn matches(&self, ev: &Event, cx: &mut Scratch) -> Vec<usize> {
-        let index = self.index.get_or_init(|| {
-            Prefilter::build(self.rules.iter().enumerate().filter_map(|(i, r)| match &r.body {
-                Body::Event(m) => Some((i, m)),
-                _ => None,
-            }))
-        });
-        let mut out = Vec::new();
-        for (i, check_category) in index.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
-            let Body::Event(m) = &self.rules[i].body else { continue };
-            if check_category && !eval::category_matches(m, ev, self.category_field) {
-                continue;
-            }
-            if eval::truth(&m.condition, ev, cx) == Some(true) {
-                out.push(i);
-            }
-        }
-        out
+        let mut out = self.matching(ev, cx);
+        out.retain(|&(i, _)| matches!(self.rules[i].body, Body::Event(_)));
+        out.into_iter().map(|(i, _)| i).collect()
     }
 
     /// Explains every event query of a rule against one event (one tree for an event rule; one per
@@ -360,7 +358,7 @@ impl RuleSet {
         let ex = Explainer::new(&r.rule.query, &self.fields);
         let stages: Vec<&StageSpec> = match &r.body {
             Body::Event(_) => vec![],
-            Body::Sequence(s) => s.positive_stages().into_iter().map(|k| &s.stages[k]).collect(),
+            Body::Sequence(s) => s.positive_stages().iter().map(|&k| &s.stages[k]).collect(),
             Body::Sample(s) => s.stages.iter().collect(),
         };
         let stage_index = |k: usize| match &r.body {

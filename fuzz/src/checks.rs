@@ -127,7 +127,7 @@ pub fn differential_case(query: &str, event: &str) -> bool {
         let fast = rs.matches(&ev, &mut cx).contains(&0);
         assert_eq!(fast, ex[0].result == Some(true), "rule set index vs explanation\nquery: {query}\nevent: {event}");
     } else {
-        let stages = rs.matching_stages(&ev, &mut cx);
+        let stages = rs.matching(&ev, &mut cx);
         for (k, e) in ex.iter().enumerate() {
             assert_eq!(
                 stages.contains(&(0, k)),

@@ -31,6 +31,44 @@ pub struct SequenceSpec {
     pub until: Option<StageSpec>,
     pub maxspan_ms: Option<u64>,
     pub pipes: Vec<Pipe>,
+    /// The stages with `runs` expanded, computed once here rather than per event.
+    pub layout: Layout,
+}
+
+/// The shape of a sequence with `runs` expanded: positive stages and the missing slots around them.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// The stage index of each positive slot, in order.
+    pub positives: Vec<usize>,
+    /// `gaps[j]`: missing stages between positive `j` and `j + 1`.
+    pub gaps: Vec<Vec<usize>>,
+    /// Missing stages before the first positive one.
+    pub leading: Vec<usize>,
+    /// Missing stages after the last positive one.
+    pub trailing: Vec<usize>,
+}
+
+impl Layout {
+    fn of(stages: &[StageSpec]) -> Layout {
+        let mut l = Layout::default();
+        let mut pending: Vec<usize> = Vec::new();
+        for (i, st) in stages.iter().enumerate() {
+            for _ in 0..st.runs {
+                if st.missing {
+                    pending.push(i);
+                } else {
+                    if l.positives.is_empty() {
+                        l.leading = std::mem::take(&mut pending);
+                    } else {
+                        l.gaps.push(std::mem::take(&mut pending));
+                    }
+                    l.positives.push(i);
+                }
+            }
+        }
+        l.trailing = pending;
+        l
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -54,8 +92,10 @@ fn stage(c: &mut Compiler, shared: &[ast::Field], st: &ast::Stage) -> Result<Sta
 
 impl SequenceSpec {
     pub fn compile(c: &mut Compiler, s: &ast::Sequence, pipes: &[Pipe]) -> Result<SequenceSpec, Diagnostic> {
+        let stages: Vec<StageSpec> = s.stages.iter().map(|st| stage(c, &s.by, st)).collect::<Result<_, _>>()?;
         Ok(SequenceSpec {
-            stages: s.stages.iter().map(|st| stage(c, &s.by, st)).collect::<Result<_, _>>()?,
+            layout: Layout::of(&stages),
+            stages,
             until: s.until.as_ref().map(|u| stage(c, &s.by, u)).transpose()?,
             maxspan_ms: s.maxspan.map(|d| d.millis),
             pipes: pipes.to_vec(),
@@ -63,13 +103,8 @@ impl SequenceSpec {
     }
 
     /// The stage of each event of an alert: positive stages in order, `runs` expanded.
-    pub fn positive_stages(&self) -> Vec<usize> {
-        self.stages
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.missing)
-            .flat_map(|(i, s)| std::iter::repeat_n(i, s.runs as usize))
-            .collect()
+    pub fn positive_stages(&self) -> &[usize] {
+        &self.layout.positives
     }
 
     /// The event queries in source order: the stages, then `until`.

@@ -1,0 +1,277 @@
+//! The streaming engine: push events one at a time, get alerts back. Single-event rules answer at
+//! once; sequences and samples keep a bounded amount of state.
+//!
+//! Each event goes through the rule set's prefilter once, for every rule and every stage; what it
+//! matches is dispatched to the rules' state: [`pipes`] for event rules, a [`reorder`] buffer and
+//! the [`sequence`] state machine for sequences (events taken in time order: the rule's timestamp
+//! field, ties broken by the tiebreaker, then input order), the [`sample`] state machine for
+//! samples. [`record`] is what one event means to one such rule.
+//!
+//! Out-of-order input is re-ordered within `lateness`; an event older than that is counted as
+//! late and kept out of sequences rather than joined out of order.
+
+mod pipes;
+mod record;
+mod reorder;
+mod sample;
+mod sequence;
+
+use crate::event::Event;
+use crate::matcher::eval::Scratch;
+use crate::matcher::query::StageSpec;
+use crate::ruleset::{Alert, Body, CompiledRule, RuleSet};
+use crate::time::{self, Nanos};
+use pipes::Pipes;
+use record::Record;
+use sample::SampleState;
+use sequence::{Ctx, SequenceState};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StreamOptions {
+    /// How far (ms) an event may arrive behind the newest one and still be ordered correctly.
+    /// Sequence alerts are delayed by up to this much.
+    pub lateness_ms: u64,
+    /// Most pending partial matches per rule; beyond it the oldest are evicted (and counted).
+    /// Also bounds, per rule, the events held back for ordering (beyond it the oldest are taken
+    /// in early) and the join keys a sample remembers as done.
+    pub max_pending: usize,
+    /// Most join-key combinations one event contributes to one stage (multi-valued keys).
+    pub max_keys_per_event: usize,
+}
+
+impl Default for StreamOptions {
+    fn default() -> StreamOptions {
+        StreamOptions { lateness_ms: 0, max_pending: 100_000, max_keys_per_event: 64 }
+    }
+}
+
+/// Counters a caller should surface: what the engine had to drop and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub events: u64,
+    /// Events that arrived later than `lateness` allows, kept out of sequences.
+    pub late: u64,
+    /// Events without a usable timestamp, kept out of sequences.
+    pub untimed: u64,
+    /// Partial matches evicted because a rule reached `max_pending`.
+    pub evicted: u64,
+    /// Partial matches dropped because they could no longer complete within maxspan.
+    pub expired: u64,
+    /// Partial matches held now.
+    pub pending: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum RuleState {
+    Event(Pipes),
+    Sequence(Box<SequenceState>),
+    Sample(SampleState),
+}
+
+/// Streaming evaluation of a [`RuleSet`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Stream {
+    pub options: StreamOptions,
+    /// Per rule, by rule id (so that state survives rules being added or removed).
+    rules: Vec<(String, RuleState)>,
+    stats: Stats,
+    #[serde(skip)]
+    scratch: ScratchCell,
+    /// The revision of the rule set `rules` was last aligned with (see [`Stream::sync`]).
+    #[serde(skip)]
+    synced: Option<u64>,
+}
+
+#[derive(Default)]
+struct ScratchCell(Scratch);
+
+impl Clone for ScratchCell {
+    fn clone(&self) -> Self {
+        ScratchCell::default()
+    }
+}
+
+impl std::fmt::Debug for ScratchCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scratch")
+    }
+}
+
+fn fresh_state(r: &CompiledRule) -> RuleState {
+    match &r.body {
+        Body::Event(_) => RuleState::Event(Pipes::new(&r.query.pipes)),
+        Body::Sequence(s) => RuleState::Sequence(Box::new(SequenceState::new(s))),
+        Body::Sample(s) => RuleState::Sample(SampleState::new(s)),
+    }
+}
+
+impl Stream {
+    pub fn new(rs: &RuleSet, options: StreamOptions) -> Stream {
+        let mut s =
+            Stream { options, rules: vec![], stats: Stats::default(), scratch: ScratchCell::default(), synced: None };
+        s.sync(rs);
+        s
+    }
+
+    pub fn stats(&self) -> Stats {
+        let mut st = self.stats.clone();
+        st.pending = self
+            .rules
+            .iter()
+            .map(|(_, r)| match r {
+                RuleState::Sequence(s) => (s.pending + s.reorder.len()) as u64,
+                RuleState::Sample(s) => s.pending() as u64,
+                _ => 0,
+            })
+            .sum();
+        st
+    }
+
+    /// Aligns the per-rule state with the rule set (rules added, removed or reordered).
+    fn sync(&mut self, rs: &RuleSet) {
+        if self.synced == Some(rs.revision()) {
+            return;
+        }
+        self.synced = Some(rs.revision());
+        // The kind must match too: a restored state may be of another version of the rule.
+        let fits = |st: &RuleState, r: &CompiledRule| {
+            matches!(
+                (st, &r.body),
+                (RuleState::Event(_), Body::Event(_))
+                    | (RuleState::Sequence(_), Body::Sequence(_))
+                    | (RuleState::Sample(_), Body::Sample(_))
+            )
+        };
+        let same = self.rules.len() == rs.len()
+            && self.rules.iter().zip(rs.rules()).all(|((id, st), r)| *id == r.rule.id && fits(st, r));
+        if same {
+            return;
+        }
+        let mut old: HashMap<String, RuleState> = self.rules.drain(..).collect();
+        self.rules = rs
+            .rules()
+            .iter()
+            .map(|r| {
+                let st = old.remove(&r.rule.id).filter(|st| fits(st, r)).unwrap_or_else(|| fresh_state(r));
+                (r.rule.id.clone(), st)
+            })
+            .collect();
+    }
+
+    /// Serialises the whole state (pending partial matches, buffers, counters) as JSON.
+    pub fn save(&mut self) -> String {
+        for (_, r) in &mut self.rules {
+            if let RuleState::Sequence(s) = r {
+                s.park();
+            }
+        }
+        serde_json::to_string(self).expect("stream state serialises")
+    }
+
+    pub fn restore(json: &str) -> Result<Stream, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Feeds one event (its 0-based input position `pos`); returns the alerts it completes.
+    pub fn push(&mut self, rs: &RuleSet, ev: &Event, pos: u64) -> Vec<Alert> {
+        self.push_at(rs, ev, pos, None)
+    }
+
+    /// As [`Stream::push`], with a time to use when the event carries none (e.g. the time a log
+    /// shipper attached to the record), in nanoseconds since the Unix epoch.
+    pub fn push_at(&mut self, rs: &RuleSet, ev: &Event, pos: u64, fallback: Option<Nanos>) -> Vec<Alert> {
+        self.sync(rs);
+        self.stats.events += 1;
+        let mut out = Vec::new();
+        let (mut late, mut untimed) = (false, false);
+        let matched = rs.matching(ev, &mut self.scratch.0);
+        // Single-event rules answer first, then sequences and samples, each in rule order.
+        for &(i, _) in &matched {
+            if let RuleState::Event(p) = &mut self.rules[i].1 {
+                p.feed(0, Alert::new(&rs.rules()[i].rule, vec![pos]), &mut out);
+            }
+        }
+        for group in matched.chunk_by(|a, b| a.0 == b.0) {
+            let i = group[0].0;
+            let r = &rs.rules()[i];
+            let stages = group.iter().map(|&(_, s)| s);
+            let max_keys = self.options.max_keys_per_event;
+            match (&r.body, &mut self.rules[i].1) {
+                (Body::Sequence(spec), RuleState::Sequence(st)) if !st.pipes.done() => {
+                    let all: Vec<&StageSpec> = spec.stages.iter().chain(spec.until.iter()).collect();
+                    let found = stages.map(|s| (s, all[s]));
+                    let Some(mut rec) = Record::of(ev, pos, rs.tiebreaker_field, found, spec.stages.len(), max_keys)
+                    else {
+                        continue;
+                    };
+                    // Only events that matter to the rule need a timestamp.
+                    let Some(ts) = timestamp(rs, r, ev).or(fallback) else {
+                        untimed = true;
+                        continue;
+                    };
+                    rec.ts = ts;
+                    let cx =
+                        &mut Ctx { spec, rule: &r.rule, opts: &self.options, stats: &mut self.stats, out: &mut out };
+                    late |= !st.push(rec, cx);
+                }
+                (Body::Sample(spec), RuleState::Sample(st)) if !st.pipes.done() => {
+                    let found = stages.map(|s| (s, &spec.stages[s]));
+                    if let Some(rec) = Record::of(ev, pos, rs.tiebreaker_field, found, spec.stages.len(), max_keys) {
+                        st.push(spec, &r.rule, rec, &self.options, &mut self.stats, &mut out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Counted once per event, however many rules it mattered to.
+        self.stats.late += u64::from(late);
+        self.stats.untimed += u64::from(untimed);
+        out
+    }
+
+    /// End of input: releases everything buffered and the `tail` pipes' results.
+    pub fn flush(&mut self, rs: &RuleSet) -> Vec<Alert> {
+        self.sync(rs);
+        let mut out = Vec::new();
+        for (i, r) in rs.rules().iter().enumerate() {
+            match (&r.body, &mut self.rules[i].1) {
+                (Body::Sequence(spec), RuleState::Sequence(st)) => {
+                    st.flush(&mut Ctx {
+                        spec,
+                        rule: &r.rule,
+                        opts: &self.options,
+                        stats: &mut self.stats,
+                        out: &mut out,
+                    });
+                }
+                (_, RuleState::Event(p)) => p.flush(&mut out),
+                (_, RuleState::Sample(st)) => st.pipes.flush(&mut out),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+fn timestamp(rs: &RuleSet, r: &CompiledRule, ev: &Event) -> Option<Nanos> {
+    let field = r.timestamp_override.filter(|f| !ev.get(*f).is_empty()).unwrap_or(rs.timestamp_field);
+    ev.get(field).first().and_then(time::parse)
+}
+
+/// The whole input at once: pushes every event, then flushes. Convenience for tests and batch use.
+pub fn run_all<'a>(
+    rs: &RuleSet,
+    events: impl IntoIterator<Item = &'a Event<'a>>,
+    options: StreamOptions,
+) -> (Vec<Alert>, Stats) {
+    let mut s = Stream::new(rs, options);
+    let mut out = Vec::new();
+    for (i, ev) in events.into_iter().enumerate() {
+        out.extend(s.push(rs, ev, i as u64));
+    }
+    out.extend(s.flush(rs));
+    let stats = s.stats();
+    (out, stats)
+}
