@@ -5,9 +5,9 @@
 //! The corpus group reads ../shared/corpus/detection-rules at run time and is skipped without it.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use eqlite::matcher::eval::Scratch;
-use eqlite::stream::{Stream, StreamOptions};
+use eqlite::internals::eval::Scratch;
 use eqlite::RuleSet;
+use eqlite::{Stream, StreamOptions};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -24,13 +24,15 @@ fn fixture_event(file: &str, fires: bool) -> String {
 }
 
 fn corpus_texts() -> Vec<(String, String)> {
-    let files = eqlite::rule::toml_files(Path::new(CORPUS)).unwrap_or_default();
+    let files = eqlite::toml_files(Path::new(CORPUS)).unwrap_or_default();
     files.iter().filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?))).collect()
 }
 
 fn compile(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile");
-    g.bench_function("kubelet_pack_16_rules", |b| b.iter(|| black_box(RuleSet::kubelet())));
+    g.bench_function("kubelet_pack_16_rules", |b| {
+        b.iter(|| black_box(RuleSet::from_pack(&eqlite::Pack::kubelet(), eqlite::Options::default()).unwrap()))
+    });
     let texts = corpus_texts();
     if texts.is_empty() {
         eprintln!("compile/corpus: skipped (no corpus at {CORPUS})");
@@ -50,7 +52,7 @@ fn compile(c: &mut Criterion) {
 }
 
 fn evaluate(c: &mut Criterion) {
-    let rs = RuleSet::kubelet();
+    let rs = RuleSet::from_pack(&eqlite::Pack::kubelet(), eqlite::Options::default()).unwrap();
     let events = [
         // A benign near miss: an interactive curl in a pod that none of the rules flags.
         ("near_miss", fixture_event("direct_k8s_api_request_d4c.json", false)),
@@ -78,7 +80,7 @@ fn evaluate(c: &mut Criterion) {
         g.bench_function(format!("{name}/read_json+matches"), |b| {
             b.iter(|| {
                 let ev = rs.read_json(black_box(json)).expect("valid");
-                black_box(rs.matches(&ev, &mut cx))
+                black_box(eqlite::internals::matches_with(&rs, &ev, &mut cx))
             })
         });
         // The same event again and again: with no lateness allowance each push is released at
@@ -97,7 +99,7 @@ fn evaluate(c: &mut Criterion) {
 }
 
 fn explain(c: &mut Criterion) {
-    let rs = RuleSet::kubelet();
+    let rs = RuleSet::from_pack(&eqlite::Pack::kubelet(), eqlite::Options::default()).unwrap();
     let json = fixture_event("direct_k8s_api_request_d4c.json", true);
     let mut g = c.benchmark_group("explain");
     g.bench_function("one_event_all_16_rules", |b| {

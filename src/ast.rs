@@ -3,129 +3,189 @@
 
 use crate::span::Span;
 
+/// A whole query: its body and its pipes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query {
+    /// An event query, a sequence or a sample.
     pub body: QueryBody,
+    /// `| head N`, `| tail N`, in order.
     pub pipes: Vec<Pipe>,
+    /// The whole query text.
     pub span: Span,
 }
 
+/// What a query matches.
 #[derive(Clone, Debug, PartialEq)]
 pub enum QueryBody {
+    /// `category where condition`.
     Event(EventQuery),
+    /// `sequence [...] [...]`.
     Sequence(Sequence),
+    /// `sample [...] [...]`.
     Sample(Sample),
 }
 
 /// `category where condition`
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventQuery {
+    /// The category before `where`.
     pub category: Category,
+    /// The condition after `where`.
     pub condition: Expr,
+    /// The whole event query.
     pub span: Span,
 }
 
+/// The event category an event query applies to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Category {
     /// `any where`: every event, whatever its category.
     Any(Span),
+    /// A category name, such as `process`.
     Named(String, Span),
 }
 
+/// `sequence [by keys] [with maxspan=…] stage stage+ [until stage]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sequence {
     /// Keys shared by all stages (`sequence by a, b`).
     pub by: Vec<Field>,
     /// `with maxspan=…`, in milliseconds.
     pub maxspan: Option<Duration>,
+    /// The stages, in order.
     pub stages: Vec<Stage>,
+    /// `until [query]`: ends the pending matches of its join key.
     pub until: Option<Stage>,
+    /// The whole sequence.
     pub span: Span,
 }
 
+/// `sample [by keys] stage stage+`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
+    /// Keys shared by all stages.
     pub by: Vec<Field>,
+    /// The filters, in order.
     pub stages: Vec<Stage>,
+    /// The whole sample.
     pub span: Span,
 }
 
 /// One bracketed term of a sequence or sample: `[query] by keys with runs=N`, or `![query]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stage {
+    /// The event query in brackets.
     pub query: EventQuery,
+    /// The stage's own join keys, after the shared ones.
     pub by: Vec<Field>,
     /// `with runs=N` (1 when absent).
     pub runs: u32,
     /// `![…]`: no matching event may occur in this slot.
     pub missing: bool,
+    /// The whole stage.
     pub span: Span,
 }
 
+/// A time span such as `5s`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Duration {
+    /// In milliseconds.
     pub millis: u64,
+    /// As written.
     pub span: Span,
 }
 
+/// A pipe after the query.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pipe {
+    /// `| head N`: the first N results.
     Head(u64, Span),
+    /// `| tail N`: the last N results.
     Tail(u64, Span),
 }
 
+/// An expression with its span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
+    /// What it is.
     pub kind: ExprKind,
+    /// Its source text.
     pub span: Span,
 }
 
+/// The kinds of expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
+    /// A constant.
     Literal(Literal),
+    /// A field reference.
     Field(Field),
     /// `a and b and c` is one node with three operands, so that explanations read naturally.
     And(Vec<Expr>),
+    /// `a or b or c`, one node.
     Or(Vec<Expr>),
+    /// `not x`.
     Not(Box<Expr>),
+    /// `a == b`, `a < b`, …
     Compare(CompareOp, Box<Expr>, Box<Expr>),
+    /// `a + b`, `a * b`, …
     Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// `-x`.
     Neg(Box<Expr>),
     /// `x in (…)`, `x not in~ (…)`.
     In {
+        /// The tested value.
         value: Box<Expr>,
+        /// The literals of the list.
         list: Vec<Expr>,
+        /// `not in`.
         negated: bool,
+        /// `in~`.
         insensitive: bool,
     },
     /// `x : "…"`, `x like~ ("…", "…")`, `x regex "…"`.
     Match {
+        /// `:`, `like`, `regex` and their `~` forms.
         op: MatchOp,
+        /// The tested value.
         value: Box<Expr>,
         /// String literals, or for `:` any constant (`pid : 4`).
         patterns: Vec<Lit>,
     },
+    /// A function call such as `startsWith~(a, "b")`.
     Call {
+        /// Which function.
         function: Function,
+        /// The `~` form.
         insensitive: bool,
+        /// Its arguments.
         args: Vec<Expr>,
         /// The function name as written, e.g. `cidrmatch`.
         name_span: Span,
     },
 }
 
+/// A constant.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Literal {
+    /// `null`.
     Null,
+    /// `true`, `false`.
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// A number with a fraction or exponent.
     Float(f64),
+    /// A string, escapes resolved.
     Str(String),
 }
 
+/// A literal with its span (a pattern of `:`, `like`, `regex`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lit {
+    /// The constant.
     pub value: Literal,
+    /// As written.
     pub span: Span,
 }
 
@@ -133,9 +193,11 @@ pub struct Lit {
 /// (Elasticsearch interprets them), and backquotes are removed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Field {
+    /// The path segments.
     pub path: Vec<String>,
     /// `?field`: an absent value is a legal join key.
     pub optional: bool,
+    /// As written.
     pub span: Span,
 }
 
@@ -146,17 +208,25 @@ impl Field {
     }
 }
 
+/// The comparison operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompareOp {
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
 impl CompareOp {
+    /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
             Self::Eq => "==",
@@ -169,12 +239,18 @@ impl CompareOp {
     }
 }
 
+/// The arithmetic operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArithOp {
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
+    /// `%`
     Mod,
 }
 
@@ -194,12 +270,22 @@ impl ArithOp {
 /// The pattern operators. `Colon` is `:` (case-insensitive wildcard equality).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatchOp {
+    /// `:`
     Colon,
-    Like { insensitive: bool },
-    Regex { insensitive: bool },
+    /// `like`, `like~`
+    Like {
+        /// The `~` form.
+        insensitive: bool,
+    },
+    /// `regex`, `regex~`
+    Regex {
+        /// The `~` form.
+        insensitive: bool,
+    },
 }
 
 impl MatchOp {
+    /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
             Self::Colon => ":",
@@ -214,25 +300,42 @@ impl MatchOp {
 /// The sixteen functions of Elasticsearch EQL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Function {
+    /// `add(a, b)`
     Add,
+    /// `between(s, left, right[, greedy])`
     Between,
+    /// `cidrMatch(ip, block, …)`
     CidrMatch,
+    /// `concat(…)`
     Concat,
+    /// `divide(a, b)`
     Divide,
+    /// `endsWith(s, suffix)`
     EndsWith,
+    /// `indexOf(s, sub[, start])`
     IndexOf,
+    /// `length(s)`
     Length,
+    /// `modulo(a, b)`
     Modulo,
+    /// `multiply(a, b)`
     Multiply,
+    /// `number(s[, base])`
     Number,
+    /// `startsWith(s, prefix)`
     StartsWith,
+    /// `string(x)`
     String,
+    /// `stringContains(s, sub)`
     StringContains,
+    /// `substring(s, start[, end])`
     Substring,
+    /// `subtract(a, b)`
     Subtract,
 }
 
 impl Function {
+    /// Every function.
     pub const ALL: [Function; 16] = [
         Self::Add,
         Self::Between,

@@ -21,6 +21,7 @@ const MAX_NESTING: usize = 128;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FieldKind {
     #[default]
+    /// Compared by JSON type.
     Plain,
     /// The `version` field type: semantic-version ordering.
     Version,
@@ -237,6 +238,7 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The event, owning its strings.
     pub fn into_owned(self) -> Event<'static> {
         Event { start: self.start, values: self.values.into_iter().map(Value::into_owned).collect() }
     }

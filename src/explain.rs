@@ -14,12 +14,16 @@ use serde::Serialize;
 /// At most this many values of one operand are listed.
 const MAX_VALUES: usize = 32;
 
+/// One clause of a query and how it evaluated on one event, with its operands below it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Explanation {
     /// The clause's source text.
     pub text: String,
+    /// Where it is in the query, in bytes and UTF-16 units.
     pub span: Location,
+    /// `query`, `category`, `and`, `or`, `not`, `compare`, `in`, `match`, `exists` or `value`.
     pub kind: &'static str,
+    /// Three-valued: `None` when a value was missing or types did not compare.
     pub result: Option<bool>,
     /// The field tested, when the operand is a plain field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -27,6 +31,7 @@ pub struct Explanation {
     /// The operand's values (capped at 32; `values_total` says how many there were).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<Value<'static>>,
+    /// How many values there were, when more than were listed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values_total: Option<usize>,
     /// The value, and the pattern or literal, that decided the outcome.
@@ -34,13 +39,17 @@ pub struct Explanation {
     pub decided_by: Option<Decision>,
     /// One sentence for people.
     pub reason: String,
+    /// The operands of `and`, `or`, `not`; the category and condition of a query.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Explanation>,
 }
 
+/// The value that decided a clause, and the pattern or literal it met.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
+    /// The event's value.
     pub value: Value<'static>,
+    /// The pattern, list entry or operand it was compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<Value<'static>>,
 }
@@ -244,4 +253,30 @@ impl<'a> Explainer<'a> {
         };
         e
     }
+}
+
+/// One event of an alert, explained against the stage it filled.
+#[derive(Clone, Debug, Serialize)]
+pub struct StageExplanation {
+    /// Index of the stage in the query (a `with runs=N` stage fills N slots with the same index).
+    pub stage: usize,
+    /// The event's input position.
+    pub event: u64,
+    /// The event's time (the rule's timestamp field), as written in the event.
+    pub timestamp: Option<Value<'static>>,
+    /// Milliseconds since the previous event of the alert.
+    pub gap_ms: Option<f64>,
+    /// The join keys: field names and the event's values for them.
+    pub keys: Vec<JoinKey>,
+    /// The event against the stage's query.
+    pub explanation: Explanation,
+}
+
+/// A join key of a sequence or sample stage, and an event's values for it.
+#[derive(Clone, Debug, Serialize)]
+pub struct JoinKey {
+    /// The key field.
+    pub field: String,
+    /// The event's values for it.
+    pub values: Vec<Value<'static>>,
 }

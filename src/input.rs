@@ -9,18 +9,24 @@ use serde_json::value::RawValue;
 /// One event's JSON text, borrowed from the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawEvent<'a> {
+    /// The event's JSON text.
     pub json: &'a str,
     /// 1-based line where the event starts.
     pub line: usize,
+    /// Byte offset where the event starts.
     pub offset: usize,
 }
 
 /// An item of the input that is not valid JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// Byte offset.
     pub offset: usize,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -30,6 +36,7 @@ impl std::fmt::Display for InputError {
     }
 }
 
+/// One item of the input: an event or why it is not one.
 pub type Item<'a> = Result<RawEvent<'a>, InputError>;
 
 /// Line numbers are filled in afterwards by [`number_lines`], in one pass over the text.

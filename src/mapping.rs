@@ -2,15 +2,20 @@
 //! `null_value` (what an explicit `null` stands for) and the `version` field type. eqlite is
 //! schemaless otherwise; a mapping is optional.
 
-use crate::event::{FieldKind, Fields};
+pub use crate::event::FieldKind;
+use crate::event::Fields;
 use crate::value::Value;
 use serde_json::Value as Json;
 use std::cmp::Ordering;
 
+/// A field a mapping treats specially.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappedField {
+    /// The dotted field name.
     pub path: String,
+    /// How its values compare.
     pub kind: FieldKind,
+    /// What an explicit JSON `null` stands for.
     pub null_value: Option<Value<'static>>,
 }
 
@@ -59,7 +64,8 @@ fn walk(props: &Json, prefix: &str, out: &mut Vec<MappedField>, depth: usize) {
     }
 }
 
-pub fn apply(fields: &mut Fields, mapping: &[MappedField]) {
+/// Applies a mapping to a field table.
+pub(crate) fn apply(fields: &mut Fields, mapping: &[MappedField]) {
     for m in mapping {
         fields.set_kind(&m.path, m.kind);
         if let Some(v) = &m.null_value {

@@ -1,50 +1,71 @@
 //! Detection rules in Elastic's detection-rules TOML format (`[metadata]`, `[rule]`,
 //! `[[rule.threat]]`), parsed with a real TOML parser.
 
-use crate::diagnostic::Diagnostic;
+use crate::error::{Error, ErrorKind};
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
 
 /// A rule's metadata and query text. Compiling the query is a rule set's job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Rule {
+    /// `rule_id`.
     pub id: String,
+    /// `name`.
     pub name: String,
+    /// `description`, trimmed.
     pub description: String,
+    /// `severity`: `low`, `medium`, `high` or `critical`.
     pub severity: String,
+    /// `risk_score`, 0 to 100.
     pub risk_score: i64,
+    /// The query text.
     pub query: String,
+    /// `language` (`eql`).
     pub language: String,
+    /// `index` patterns.
     pub index: Vec<String>,
+    /// `tags`.
     pub tags: Vec<String>,
     /// Field holding the event time for this rule (detection-rules' `timestamp_override`).
     pub timestamp_override: Option<String>,
+    /// `[[rule.threat]]`: the MITRE ATT&CK mapping.
     pub threat: Vec<Threat>,
     /// Where the rule came from (a file path, `query-0`, …), for messages.
     pub origin: String,
 }
 
+/// One `[[rule.threat]]` entry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Threat {
+    /// `MITRE ATT&CK`.
     #[serde(default)]
     pub framework: String,
+    /// The tactic.
     pub tactic: Option<Reference>,
+    /// Its techniques.
     #[serde(default)]
     pub technique: Vec<Technique>,
 }
 
+/// A MITRE ATT&CK tactic or (sub-)technique: id and name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
+    /// `TA0007`, `T1613`, `T1552.004`, …
     pub id: String,
+    /// Its name.
     #[serde(default)]
     pub name: String,
 }
 
+/// A MITRE ATT&CK technique with its sub-techniques.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Technique {
+    /// `T1613`, …
     pub id: String,
+    /// Its name.
     #[serde(default)]
     pub name: String,
+    /// Its sub-techniques.
     #[serde(default)]
     pub subtechnique: Vec<Reference>,
 }
@@ -74,6 +95,7 @@ impl Rule {
         ids
     }
 
+    /// MITRE ATT&CK tactic ids (`TA0007`, …).
     pub fn tactic_ids(&self) -> Vec<String> {
         self.threat.iter().filter_map(|t| t.tactic.as_ref().map(|r| r.id.clone())).collect()
     }
@@ -82,11 +104,15 @@ impl Rule {
 /// What reading one rule file gave.
 #[derive(Clone, Debug)]
 pub enum Loaded {
+    /// An EQL rule.
     Rule(Box<Rule>),
     /// A valid rule that is not EQL (KQL, ES|QL, machine learning, …): reported, never silently dropped.
     Skipped {
+        /// Its `rule_id`.
         id: String,
+        /// Its name.
         name: String,
+        /// Why it is not run.
         reason: String,
     },
 }
@@ -120,43 +146,17 @@ struct RuleTable {
     threat: Vec<Threat>,
 }
 
-/// The rule files a path names: the path itself if it is a file, else every `*.toml` below it,
-/// in path order. Errors name the path that could not be read.
-pub fn toml_files(path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
-    fn walk(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), String> {
-        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if meta.is_file() {
-            out.push(path.to_path_buf());
-            return Ok(());
-        }
-        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out)?;
-            } else if p.extension().is_some_and(|x| x == "toml") {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    walk(path, &mut out)?;
-    Ok(out)
-}
-
 /// Parses one detection-rules TOML document. The error is a diagnostic positioned in `text`;
 /// a query syntax error is positioned inside the TOML text where the query is written verbatim.
-pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Diagnostic> {
+pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Error> {
     let file: File = toml::from_str(text).map_err(|e| {
         let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-        Diagnostic::new(text, span, format!("{origin}: invalid rule TOML: {}", e.message()))
+        Error::new(ErrorKind::RuleFile, text, span, format!("{origin}: invalid rule TOML: {}", e.message()))
     })?;
     let r = file.rule;
-    let missing = |what: &str| Diagnostic::new(text, Span::new(0, 0), format!("{origin}: the rule has no `{what}`"));
+    let missing = |what: &str| {
+        Error::new(ErrorKind::RuleFile, text, Span::new(0, 0), format!("{origin}: the rule has no `{what}`"))
+    };
     let id = r.rule_id.ok_or_else(|| missing("rule_id"))?;
     let name = r.name.unwrap_or_else(|| id.clone());
     let language = r.language.clone().unwrap_or_default();
@@ -195,19 +195,13 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Diagnostic> {
 
 /// Moves a query diagnostic into the TOML text when the query appears there verbatim (literal
 /// strings); otherwise keeps query-relative positions and says so.
-pub fn locate_in_toml(
-    text: &str,
-    value: std::ops::Range<usize>,
-    query: &str,
-    d: &Diagnostic,
-    origin: &str,
-) -> Diagnostic {
+pub fn locate_in_toml(text: &str, value: std::ops::Range<usize>, query: &str, d: Error, origin: &str) -> Error {
     let raw = text.get(value.clone()).unwrap_or("");
     if let Some(off) = raw.find(query) {
         let at = value.start + off;
-        return Diagnostic::new(text, Span::new(d.start + at, d.end + at), format!("{origin}: {}", d.message));
+        let span = Span::new(d.span().start + at, d.span().end + at);
+        return d.map_message(|m| format!("{origin}: {m}")).relocate(text, span);
     }
-    let mut d = d.clone();
-    d.message = format!("{origin}: in the query at {}:{}: {}", d.line, d.column, d.message);
-    d
+    let p = d.position().unwrap_or_default();
+    d.map_message(|m| format!("{origin}: in the query at {}:{}: {m}", p.line, p.column))
 }

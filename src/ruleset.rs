@@ -1,21 +1,26 @@
 //! A set of compiled rules sharing one field table, so that an event is read once for all of them,
-//! and an index by event category, so that rules that cannot match are not evaluated.
+//! and an index over every event query they hold, so that rules that cannot match an event are
+//! not evaluated.
 
+use crate::alert::Alert;
 use crate::ast::{self, QueryBody};
-use crate::diagnostic::Diagnostic;
+use crate::error::{Error, ErrorKind};
 use crate::event::{Event, FieldId, Fields};
-use crate::explain::{Explainer, Explanation};
+use crate::explain::{Explainer, Explanation, JoinKey, StageExplanation};
 use crate::matcher::compile::Compiler;
 use crate::matcher::eval::{self, Scratch};
 use crate::matcher::node::EventMatcher;
 use crate::matcher::prefilter::Prefilter;
 use crate::matcher::query::{SampleSpec, SequenceSpec, StageSpec};
+use crate::pack::{LoadReport, Pack, Skipped};
 use crate::parser::{parse_query_with, Limits};
-use crate::rule::{self, Loaded, Rule};
+use crate::rule::{self, Loaded, Reference, Rule};
 use crate::span::Span;
-use serde::Serialize;
+use crate::summary::{RuleKind, RuleSummary};
+use crate::value::Value;
+use std::cell::RefCell;
 
-/// How events are read.
+/// How a rule set reads events and compiles rules. Fixed when the set is made.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// The field holding event categories (`process where` tests it). ECS: `event.category`.
@@ -24,6 +29,7 @@ pub struct Options {
     pub timestamp_field: String,
     /// Orders events with equal timestamps (input order otherwise).
     pub tiebreaker_field: Option<String>,
+    /// Bounds on the queries accepted.
     pub limits: Limits,
     /// Most rules in one set.
     pub max_rules: usize,
@@ -47,27 +53,31 @@ impl Default for Options {
     }
 }
 
+/// A rule's compiled query.
 #[derive(Clone, Debug)]
 pub enum Body {
+    /// An event query.
     Event(EventMatcher),
+    /// A sequence.
     Sequence(SequenceSpec),
+    /// A sample.
     Sample(SampleSpec),
 }
 
+/// A rule with its parsed and compiled query.
 #[derive(Clone, Debug)]
 pub struct CompiledRule {
+    /// The rule's metadata and query text.
     pub rule: Rule,
+    /// The syntax tree.
     pub query: ast::Query,
+    /// The compiled query.
     pub body: Body,
     /// The rule's `timestamp_override`, if any.
     pub timestamp_override: Option<FieldId>,
 }
 
 impl CompiledRule {
-    pub fn is_sequence(&self) -> bool {
-        !matches!(self.body, Body::Event(_))
-    }
-
     /// The rule's event queries in source order: one for an event rule; the stages, then `until`,
     /// for sequences and samples.
     pub fn matchers(&self) -> Box<dyn Iterator<Item = &EventMatcher> + '_> {
@@ -75,6 +85,14 @@ impl CompiledRule {
             Body::Event(m) => Box::new(std::iter::once(m)),
             Body::Sequence(s) => Box::new(s.matchers()),
             Body::Sample(s) => Box::new(s.stages.iter().map(|st| &st.matcher)),
+        }
+    }
+
+    fn kind(&self) -> RuleKind {
+        match self.body {
+            Body::Event(_) => RuleKind::Event,
+            Body::Sequence(_) => RuleKind::Sequence,
+            Body::Sample(_) => RuleKind::Sample,
         }
     }
 }
@@ -87,31 +105,25 @@ struct Index {
     targets: Vec<(usize, usize)>,
 }
 
-/// An alert: a rule and the input positions (0-based) of the events that make up the match.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct Alert {
-    pub rule_id: String,
-    pub rule_name: String,
-    pub severity: String,
-    pub risk_score: i64,
-    pub events: Vec<u64>,
-}
-
-impl Alert {
-    pub fn new(rule: &Rule, events: Vec<u64>) -> Alert {
-        Alert {
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            severity: rule.severity.clone(),
-            risk_score: rule.risk_score,
-            events,
-        }
-    }
-}
-
+/// Compiled rules that share one field table, ready to evaluate events.
+///
+/// ```
+/// use eqlite::{Pack, RuleSet};
+///
+/// let mut rules = RuleSet::default();
+/// let report = rules.load(&Pack::kubelet());
+/// assert!(report.is_ok() && rules.len() == 16);
+/// let event = rules.read_json(
+///     r#"{"event": {"category": "process", "type": "start", "action": "exec"},
+///         "host": {"os": {"type": "linux"}}, "process": {"name": "kubeletctl"}}"#,
+/// )?;
+/// let fired: Vec<&str> = rules.matches(&event).iter().map(|&i| rules.rule(i).unwrap().name.as_str()).collect();
+/// assert_eq!(fired, ["Potential Kubeletctl Execution"]);
+/// # Ok::<(), eqlite::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct RuleSet {
-    pub options: Options,
+    options: Options,
     fields: Fields,
     rules: Vec<CompiledRule>,
     pub(crate) category_field: FieldId,
@@ -121,7 +133,7 @@ pub struct RuleSet {
     /// an event; built on first use after a change.
     index: std::sync::OnceLock<Index>,
     /// Names the contents of `rules`: a fresh number at every change, unique across rule sets,
-    /// so that a [`crate::stream::Stream`] knows at once whether it is in step with this set.
+    /// so that a [`crate::Stream`] knows at once whether it is in step with this set.
     revision: u64,
 }
 
@@ -130,8 +142,18 @@ fn next_revision() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The embedded kubelet rule pack: (file name, TOML text).
-pub const KUBELET_PACK: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/kubelet_pack.rs"));
+thread_local! {
+    /// Evaluation buffers of this thread, for the calls that do not bring their own.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's evaluation buffers (fresh ones if they are in use).
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut cx) => f(&mut cx),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
 
 impl Default for RuleSet {
     fn default() -> RuleSet {
@@ -140,6 +162,7 @@ impl Default for RuleSet {
 }
 
 impl RuleSet {
+    /// An empty rule set.
     pub fn new(options: Options) -> RuleSet {
         let mut fields = Fields::default();
         let category_field = fields.intern_dotted(&options.category_field);
@@ -158,95 +181,139 @@ impl RuleSet {
         }
     }
 
-    /// The default rule set: the embedded kubelet pack.
-    pub fn kubelet() -> RuleSet {
-        let mut rs = RuleSet::default();
-        rs.add_kubelet_pack().expect("the embedded kubelet pack compiles");
-        rs
-    }
-
-    pub fn add_kubelet_pack(&mut self) -> Result<usize, Diagnostic> {
-        let mut n = 0;
-        for (name, text) in KUBELET_PACK {
-            n += self.add_toml(text, &format!("rules/{name}"))?.len();
+    /// A rule set of every rule of a pack; the first error of the pack, if any, instead.
+    pub fn from_pack(pack: &Pack, options: Options) -> Result<RuleSet, Error> {
+        let mut rs = RuleSet::new(options);
+        match rs.load(pack).errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(rs),
         }
-        Ok(n)
     }
 
-    pub fn fields(&self) -> &Fields {
+    /// The options the set was made with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The interned field table.
+    #[cfg(feature = "internals")]
+    pub(crate) fn fields(&self) -> &Fields {
         &self.fields
     }
 
-    pub fn rules(&self) -> &[CompiledRule] {
+    /// The compiled rules, in order.
+    pub(crate) fn compiled(&self) -> &[CompiledRule] {
         &self.rules
     }
 
+    /// Number of rules.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// Whether there are no rules.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
+    /// The rules' metadata, in order (alerts and [`RuleSet::matches`] refer to rules by this order).
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = &Rule> + '_ {
+        self.rules.iter().map(|r| &r.rule)
+    }
+
+    /// The rule at a position.
+    pub fn rule(&self, i: usize) -> Option<&Rule> {
+        self.rules.get(i).map(|r| &r.rule)
+    }
+
+    /// The kind of the rule at a position.
+    pub fn kind(&self, i: usize) -> Option<RuleKind> {
+        self.rules.get(i).map(CompiledRule::kind)
+    }
+
+    /// The position of the rule with this `rule_id`.
     pub fn position(&self, id: &str) -> Option<usize> {
         self.rules.iter().position(|r| r.rule.id == id)
     }
 
-    /// Compiles and adds a rule. Errors are positioned in the rule's query text.
-    pub fn add(&mut self, rule: Rule) -> Result<usize, Diagnostic> {
+    /// Compiles and adds a rule; returns its position. Errors are positioned in the rule's query
+    /// text; a duplicate id or a full set is refused with [`ErrorKind::Duplicate`] or
+    /// [`ErrorKind::Limit`].
+    pub fn add(&mut self, rule: Rule) -> Result<usize, Error> {
+        self.admit(&rule.id)?;
+        self.push(rule)
+    }
+
+    /// Whether a rule with this id may be added.
+    fn admit(&self, id: &str) -> Result<(), Error> {
         if self.rules.len() >= self.options.max_rules {
-            return Err(Diagnostic::new(
-                "",
-                Span::default(),
+            return Err(Error::bare(
+                ErrorKind::Limit,
                 format!("a rule set holds at most {} rules", self.options.max_rules),
             ));
         }
-        if self.position(&rule.id).is_some() {
-            return Err(Diagnostic::new(
-                "",
-                Span::default(),
-                format!("a rule with id `{}` is already loaded", rule.id),
-            ));
+        if self.position(id).is_some() {
+            return Err(Error::bare(ErrorKind::Duplicate, format!("a rule with id `{id}` is already loaded")));
         }
+        Ok(())
+    }
+
+    fn push(&mut self, rule: Rule) -> Result<usize, Error> {
         let compiled = compile_rule(rule, &mut self.fields, &self.options.limits)?;
         self.rules.push(compiled);
-        self.reindex();
+        self.changed();
         Ok(self.rules.len() - 1)
     }
 
     /// Adds an ad-hoc query as a rule with the given id.
-    pub fn add_query(&mut self, id: &str, eql: &str) -> Result<usize, Diagnostic> {
+    pub fn add_query(&mut self, id: &str, eql: &str) -> Result<usize, Error> {
         self.add(Rule::from_query(id, eql))
     }
 
-    /// Adds the rule of a detection-rules TOML document. Non-EQL rules are returned as skipped.
-    pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<Vec<Loaded>, Diagnostic> {
+    /// Adds the rule of a detection-rules TOML document (`origin` names it in messages). A rule
+    /// that is not EQL is not added and comes back as [`Loaded::Skipped`]. Query errors are
+    /// positioned in the TOML text.
+    pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<Loaded, Error> {
         let loaded = rule::parse_rule_toml(text, origin)?;
         if let Loaded::Rule(r) = &loaded {
+            // Refusals are placed at the start of the file; query errors where the query is.
+            self.admit(&r.id)
+                .map_err(|e| e.map_message(|m| format!("{origin}: {m}")).relocate(text, Span::default()))?;
             let query = r.query.clone();
-            self.add((**r).clone()).map_err(|d| {
-                if d.message.contains("already loaded") || d.message.contains("at most") {
-                    return Diagnostic::new(text, Span::default(), format!("{origin}: {}", d.message));
-                }
-                rule::locate_in_toml(text, query_range(text, &query), &query, &d, origin)
-            })?;
+            self.push((**r).clone())
+                .map_err(|e| rule::locate_in_toml(text, query_range(text, &query), &query, e, origin))?;
         }
-        Ok(vec![loaded])
+        Ok(loaded)
     }
 
+    /// Compiles every rule of a pack; a file in error is reported and the others still load.
+    pub fn load(&mut self, pack: &Pack) -> LoadReport {
+        let mut report = LoadReport { files: pack.len(), errors: pack.unreadable().to_vec(), ..LoadReport::default() };
+        for f in pack.files() {
+            match self.add_toml(&f.text, &f.origin) {
+                Ok(Loaded::Rule(r)) => report.loaded.push(r.id),
+                Ok(Loaded::Skipped { id, name, reason }) => {
+                    report.skipped.push(Skipped { origin: f.origin.clone(), rule_id: id, name, reason })
+                }
+                Err(e) => report.errors.push(e),
+            }
+        }
+        report
+    }
+
+    /// Removes a rule; returns whether it was loaded.
     pub fn remove(&mut self, id: &str) -> bool {
         match self.position(id) {
             Some(i) => {
                 self.rules.remove(i);
-                self.reindex();
+                self.changed();
                 true
             }
             None => false,
         }
     }
 
-    fn reindex(&mut self) {
+    fn changed(&mut self) {
         self.index = std::sync::OnceLock::new();
         self.revision = next_revision();
     }
@@ -273,8 +340,13 @@ impl RuleSet {
 
     /// The (rule, stage) pairs whose event query matches the event, in order: stage 0 of an event
     /// rule; the stages of sequences and samples, `until` being stage number `stages.len()`.
-    /// One prefilter pass serves all of them.
-    pub fn matching(&self, ev: &Event, cx: &mut Scratch) -> Vec<(usize, usize)> {
+    pub fn matching(&self, ev: &Event) -> Vec<(usize, usize)> {
+        with_scratch(|cx| self.matching_with(ev, cx))
+    }
+
+    /// [`RuleSet::matching`] with the caller's evaluation buffers. One prefilter pass serves all
+    /// the event queries.
+    pub(crate) fn matching_with(&self, ev: &Event, cx: &mut Scratch) -> Vec<(usize, usize)> {
         let index = self.index();
         let mut out = Vec::new();
         for (id, check_category) in index.prefilter.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
@@ -290,62 +362,89 @@ impl RuleSet {
         out
     }
 
-    /// Reads an event (JSON text) with this rule set's fields.
-    /// Events longer than [`Options::max_event_bytes`] are refused.
-    pub fn read_json<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
-        if json.len() > self.options.max_event_bytes {
-            return Err(serde::de::Error::custom(format_args!(
-                "the event is {} bytes long; the limit is {} bytes",
-                json.len(),
-                self.options.max_event_bytes
-            )));
-        }
-        self.fields.read_json(json)
-    }
-
-    /// Single-event rules that match, in rule order. Sequences need a [`crate::stream::Stream`].
-    pub fn matches(&self, ev: &Event, cx: &mut Scratch) -> Vec<usize> {
-        let mut out = self.matching(ev, cx);
+    /// Single-event rules that match, in rule order. Sequences and samples need a
+    /// [`crate::Stream`].
+    pub fn matches(&self, ev: &Event) -> Vec<usize> {
+        let mut out = self.matching(ev);
         out.retain(|&(i, _)| matches!(self.rules[i].body, Body::Event(_)));
         out.into_iter().map(|(i, _)| i).collect()
     }
 
-    /// Explains every event query of a rule against one event (one tree for an event rule; one per
-    /// stage, then `until`, for sequences and samples).
+    /// Reads an event (JSON text) with this rule set's fields, borrowing its strings where it
+    /// can. Events longer than [`Options::max_event_bytes`] are refused.
+    pub fn read_json<'a>(&self, json: &'a str) -> Result<Event<'a>, Error> {
+        if json.len() > self.options.max_event_bytes {
+            let msg =
+                format!("the event is {} bytes long; the limit is {} bytes", json.len(), self.options.max_event_bytes);
+            return Err(Error::bare(ErrorKind::Limit, msg));
+        }
+        self.fields.read_json(json).map_err(|e| Error::event(&e))
+    }
+
+    /// Explains every event query of a rule against one event: one tree for an event rule; one
+    /// per stage, then `until`, for sequences and samples. Every clause is evaluated.
     pub fn explain(&self, rule: usize, ev: &Event) -> Vec<Explanation> {
         let r = &self.rules[rule];
         let ex = Explainer::new(&r.rule.query, &self.fields);
-        match &r.body {
-            Body::Event(m) => vec![ex.event_query(m, ev, self.category_field)],
-            Body::Sequence(s) => s.matchers().map(|m| ex.event_query(m, ev, self.category_field)).collect(),
-            Body::Sample(s) => s.stages.iter().map(|st| ex.event_query(&st.matcher, ev, self.category_field)).collect(),
-        }
+        r.matchers().map(|m| ex.event_query(m, ev, self.category_field)).collect()
     }
-}
 
-/// One event of an alert, explained against the stage it filled.
-#[derive(Clone, Debug, Serialize)]
-pub struct StageExplanation {
-    /// Index of the stage in the query (a `with runs=N` stage fills N slots with the same index).
-    pub stage: usize,
-    /// The event's input position.
-    pub event: u64,
-    /// The event's time (the rule's timestamp field), as written in the event.
-    pub timestamp: Option<crate::value::Value<'static>>,
-    /// Milliseconds since the previous event of the alert.
-    pub gap_ms: Option<f64>,
-    /// The join keys: field names and the event's values for them.
-    pub keys: Vec<JoinKey>,
-    pub explanation: Explanation,
-}
+    /// A rule described: metadata, kind, MITRE ids and the fields it reads.
+    pub fn summary(&self, i: usize) -> Option<RuleSummary> {
+        let c = self.rules.get(i)?;
+        let r = &c.rule;
+        let mut ids = Vec::new();
+        for m in c.matchers() {
+            m.condition.fields(&mut ids);
+            if m.category.is_some() {
+                ids.push(self.category_field);
+            }
+        }
+        let stages: Vec<&StageSpec> = match &c.body {
+            Body::Event(_) => vec![],
+            Body::Sequence(s) => s.stages.iter().chain(s.until.iter()).collect(),
+            Body::Sample(s) => s.stages.iter().collect(),
+        };
+        ids.extend(stages.iter().flat_map(|st| st.keys.iter().map(|k| k.field)));
+        if matches!(c.body, Body::Sequence(_)) {
+            ids.push(self.timestamp_field);
+            ids.extend(c.timestamp_override);
+        }
+        let mut fields: Vec<String> = ids.into_iter().map(|f| self.fields.name(f).to_string()).collect();
+        fields.sort();
+        fields.dedup();
+        let techniques = r
+            .threat
+            .iter()
+            .flat_map(|t| &t.technique)
+            .flat_map(|t| {
+                std::iter::once(Reference { id: t.id.clone(), name: t.name.clone() })
+                    .chain(t.subtechnique.iter().cloned())
+            })
+            .collect();
+        Some(RuleSummary {
+            rule_id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            severity: r.severity.clone(),
+            risk_score: r.risk_score,
+            query: r.query.clone(),
+            language: r.language.clone(),
+            kind: c.kind(),
+            tags: r.tags.clone(),
+            index: r.index.clone(),
+            tactics: r.threat.iter().filter_map(|t| t.tactic.clone()).collect(),
+            techniques,
+            fields,
+            origin: r.origin.clone(),
+        })
+    }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct JoinKey {
-    pub field: String,
-    pub values: Vec<crate::value::Value<'static>>,
-}
+    /// Every rule described, in order.
+    pub fn summaries(&self) -> Vec<RuleSummary> {
+        (0..self.rules.len()).filter_map(|i| self.summary(i)).collect()
+    }
 
-impl RuleSet {
     /// Explains an alert: each member event against the stage it filled, with its join keys and
     /// the time since the previous member. `event` gives the event at an input position.
     pub fn explain_alert<'e>(
@@ -370,7 +469,7 @@ impl RuleSet {
         for (k, &pos) in alert.events.iter().enumerate() {
             let Some(ev) = event(pos) else { continue };
             let ts_field = r.timestamp_override.filter(|f| !ev.get(*f).is_empty()).unwrap_or(self.timestamp_field);
-            let ts_value = ev.get(ts_field).first().map(crate::value::Value::to_owned_value);
+            let ts_value = ev.get(ts_field).first().map(Value::to_owned_value);
             let nanos = ts_value.as_ref().and_then(crate::time::parse);
             let gap_ms = match (prev, nanos) {
                 (Some(p), Some(t)) => Some((t - p) as f64 / 1e6),
@@ -385,7 +484,7 @@ impl RuleSet {
                         .iter()
                         .map(|key| JoinKey {
                             field: self.fields.name(key.field).to_string(),
-                            values: ev.get(key.field).iter().map(crate::value::Value::to_owned_value).collect(),
+                            values: ev.get(key.field).iter().map(Value::to_owned_value).collect(),
                         })
                         .collect(),
                 ),
@@ -411,7 +510,7 @@ fn query_range(text: &str, query: &str) -> std::ops::Range<usize> {
     }
 }
 
-fn compile_rule(rule: Rule, fields: &mut Fields, limits: &Limits) -> Result<CompiledRule, Diagnostic> {
+fn compile_rule(rule: Rule, fields: &mut Fields, limits: &Limits) -> Result<CompiledRule, Error> {
     let query = parse_query_with(&rule.query, limits)?;
     crate::verify::verify(&rule.query, &query)?;
     // A rule that fails to compile may leave fields interned; they cost nothing but a slot.

@@ -3,29 +3,37 @@
 
 use serde::Serialize;
 
+/// A byte range of a source text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
+    /// First byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
 }
 
 impl Span {
+    /// The range `start..end`.
     pub fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
 
+    /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }
 
+    /// The text it covers (empty when out of range).
     pub fn text(self, src: &str) -> &str {
         src.get(self.start..self.end).unwrap_or("")
     }
 
+    /// Its length in bytes.
     pub fn len(self) -> usize {
         self.end - self.start
     }
 
+    /// Whether it covers nothing.
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
@@ -40,9 +48,13 @@ impl From<pest::Span<'_>> for Span {
 /// A span in every unit a consumer may need: bytes for Rust, UTF-16 code units for JavaScript.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
+    /// First byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
+    /// First UTF-16 code unit.
     pub start_utf16: usize,
+    /// One past the last UTF-16 code unit.
     pub end_utf16: usize,
 }
 

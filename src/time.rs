@@ -3,6 +3,7 @@
 
 use crate::value::Value;
 
+/// A time in nanoseconds since the Unix epoch.
 pub type Nanos = i64;
 
 pub const NANOS_PER_MS: i64 = 1_000_000;

@@ -6,20 +6,28 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
+/// A scalar value of an event field, a literal or a computation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value<'a> {
+    /// No value.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer (JSON numbers without fraction or exponent that fit in 64 bits).
     Int(i64),
+    /// Any other number.
     Float(f64),
+    /// A string, borrowed from the event text where it had no escapes.
     Str(Cow<'a, str>),
 }
 
 impl<'a> Value<'a> {
+    /// Whether this is `Null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
+    /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
@@ -27,6 +35,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The number as a double, if this is one.
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
             Value::Int(i) => Some(i as f64),
@@ -35,6 +44,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The value, owning its string.
     pub fn into_owned(self) -> Value<'static> {
         match self {
             Value::Null => Value::Null,
@@ -45,6 +55,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// A copy owning its string.
     pub fn to_owned_value(&self) -> Value<'static> {
         self.clone().into_owned()
     }

@@ -3,13 +3,13 @@
 //! The parser accepts everything Elasticsearch's grammar accepts; this rejects what it would not run.
 
 use crate::ast::*;
-use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::span::Span;
 
-type Result = std::result::Result<(), Diagnostic>;
+type Result = std::result::Result<(), Error>;
 
 pub fn verify(src: &str, q: &Query) -> Result {
-    let err = |span: Span, msg: String| Err(Diagnostic::new(src, span, msg));
+    let err = |span: Span, msg: String| Err(Error::verify(src, span, msg));
     match &q.body {
         QueryBody::Event(_) => {}
         QueryBody::Sequence(s) => {
@@ -57,7 +57,7 @@ fn key_counts<'a>(src: &str, shared: usize, stages: impl Iterator<Item = &'a Sta
             None => first = Some(n),
             Some(f) if f != n => {
                 let s = if n == 1 { "" } else { "s" };
-                return Err(Diagnostic::new(
+                return Err(Error::verify(
                     src,
                     st.span,
                     format!("query {} has {n} join key{s} but the first has {f}; every query needs the same number of `by` keys", i + 1),
@@ -70,7 +70,7 @@ fn key_counts<'a>(src: &str, shared: usize, stages: impl Iterator<Item = &'a Sta
 }
 
 fn expr(src: &str, e: &Expr) -> Result {
-    let err = |span: Span, msg: String| Err(Diagnostic::new(src, span, msg));
+    let err = |span: Span, msg: String| Err(Error::verify(src, span, msg));
     match &e.kind {
         ExprKind::Literal(_) | ExprKind::Field(_) => Ok(()),
         ExprKind::And(v) | ExprKind::Or(v) => v.iter().try_for_each(|x| expr(src, x)),

@@ -4,8 +4,8 @@
 //! Prints a pass/fail table per suite and fails on any failure.
 
 use eqlite::ast::QueryBody;
-use eqlite::stream::{Stream, StreamOptions};
 use eqlite::{Options, RuleSet};
+use eqlite::{Stream, StreamOptions};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -55,7 +55,7 @@ fn load_data(path: &PathBuf, id_field: &str, filetime: bool) -> Data {
     let ts = |d: &serde_json::Value| -> i64 {
         match &d["@timestamp"] {
             serde_json::Value::String(s) => {
-                s.parse().unwrap_or_else(|_| eqlite::time::parse_str(s).unwrap() / 1_000_000)
+                s.parse().unwrap_or_else(|_| eqlite::internals::parse_time(s).unwrap() / 1_000_000)
             }
             v => v.as_i64().unwrap(),
         }
@@ -71,7 +71,7 @@ fn load_data(path: &PathBuf, id_field: &str, filetime: bool) -> Data {
         // extra.mapping has no entry for `version`, so the runner declares it.
         mapping.push(eqlite::mapping::MappedField {
             path: "version".into(),
-            kind: eqlite::event::FieldKind::Version,
+            kind: eqlite::mapping::FieldKind::Version,
             null_value: None,
         });
     }
@@ -84,7 +84,7 @@ fn load_data(path: &PathBuf, id_field: &str, filetime: bool) -> Data {
 
 /// Expanded slot layout of a sequence: `true` for a missing-event slot.
 fn missing_slots(rs: &RuleSet) -> Option<Vec<bool>> {
-    match &rs.rules()[0].query.body {
+    match &eqlite::parse_query(&rs.rule(0)?.query).ok()?.body {
         QueryBody::Sequence(s) => {
             Some(s.stages.iter().flat_map(|st| std::iter::repeat_n(st.missing, st.runs as usize)).collect())
         }
@@ -100,7 +100,7 @@ fn run(case: &Case, data: &Data, id_field: &str) -> Result<Vec<i64>, String> {
         mapping: data.mapping.clone(),
         ..Options::default()
     });
-    rs.add_query("q", &case.query).map_err(|d| d.rendered)?;
+    rs.add_query("q", &case.query).map_err(|d| d.rendered())?;
     let mut stream = Stream::new(&rs, StreamOptions::default());
     let mut alerts = Vec::new();
     for (i, text) in data.events.iter().enumerate() {

@@ -1,14 +1,14 @@
 //! Every EQL rule of elastic/detection-rules (../shared/corpus) parses.
 
-use eqlite::rule::{parse_rule_toml, Loaded};
 use eqlite::RuleSet;
+use eqlite::{parse_rule_toml, Loaded};
 use std::path::{Path, PathBuf};
 
 /// The corpus's rule files in path order; `None` (skip) when the corpus is absent outside CI.
 fn corpus_files() -> Option<Vec<PathBuf>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/detection-rules");
     if dir.is_dir() {
-        Some(eqlite::rule::toml_files(&dir).unwrap())
+        Some(eqlite::toml_files(&dir).unwrap())
     } else if std::env::var_os("CI").is_some() {
         panic!("the detection-rules corpus is missing at {} (CI is set)", dir.display());
     } else {
@@ -26,10 +26,10 @@ fn every_corpus_query_parses() {
         match parse_rule_toml(&text, &f.display().to_string()) {
             Ok(Loaded::Rule(r)) => match eqlite::parse_query(&r.query) {
                 Ok(_) => parsed += 1,
-                Err(d) => failed.push(format!("{}: {}", f.display(), d.rendered)),
+                Err(d) => failed.push(format!("{}: {}", f.display(), d.rendered())),
             },
             Ok(Loaded::Skipped { .. }) => skipped += 1,
-            Err(d) => failed.push(d.rendered),
+            Err(d) => failed.push(d.rendered()),
         }
     }
     eprintln!("corpus: {} files, {parsed} parsed, {skipped} skipped, {} failed", files.len(), failed.len());
@@ -49,13 +49,17 @@ fn every_corpus_query_compiles_into_one_rule_set() {
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
         if let Err(d) = rs.add_toml(&text, &f.display().to_string()) {
-            failed.push(d.rendered);
+            failed.push(d.rendered());
         }
     }
     assert!(failed.is_empty(), "{} rules failed to compile:\n{}", failed.len(), failed.join("\n\n"));
     assert_eq!(rs.len(), 1081);
-    let sequences = rs.rules().iter().filter(|r| r.is_sequence()).count();
-    eprintln!("compiled {} rules ({sequences} sequences or samples) sharing {} fields", rs.len(), rs.fields().len());
+    let sequences = (0..rs.len()).filter(|&i| rs.kind(i) != Some(eqlite::RuleKind::Event)).count();
+    eprintln!(
+        "compiled {} rules ({sequences} sequences or samples) sharing {} fields",
+        rs.len(),
+        eqlite::internals::fields(&rs).len()
+    );
 }
 
 /// The rule index (which rules an event can match at all) never hides a match: with every corpus
@@ -63,7 +67,7 @@ fn every_corpus_query_compiles_into_one_rule_set() {
 /// full, on the kubelet fixtures' events and on copies of them set on Windows and macOS hosts.
 #[test]
 fn the_rule_index_never_hides_a_match() {
-    use eqlite::ruleset::Body;
+    use eqlite::internals::Body;
     let Some(files) = corpus_files() else { return };
     let mut rs = RuleSet::default();
     for f in &files {
@@ -89,41 +93,41 @@ fn the_rule_index_never_hides_a_match() {
             }
         }
     }
-    let cat = rs.fields().lookup("event.category").unwrap();
-    let mut cx = eqlite::matcher::eval::Scratch::default();
+    let cat = eqlite::internals::fields(&rs).lookup("event.category").unwrap();
+    let mut cx = eqlite::internals::eval::Scratch::default();
     let (mut single, mut stages) = (0, 0);
     for e in &events {
         let text = e.to_string();
         let ev = rs.read_json(&text).unwrap();
         let mut want = Vec::new();
         let mut want_stages = Vec::new();
-        for (i, r) in rs.rules().iter().enumerate() {
+        for (i, r) in eqlite::internals::compiled(&rs).iter().enumerate() {
             match &r.body {
                 Body::Event(m) => {
-                    if eqlite::matcher::eval::matches(m, &ev, cat, &mut cx) {
+                    if eqlite::internals::eval::matches(m, &ev, cat, &mut cx) {
                         want.push(i);
                     }
                 }
                 Body::Sequence(s) => want_stages.extend(
                     s.matchers()
                         .enumerate()
-                        .filter(|(_, m)| eqlite::matcher::eval::matches(m, &ev, cat, &mut cx))
+                        .filter(|(_, m)| eqlite::internals::eval::matches(m, &ev, cat, &mut cx))
                         .map(|(k, _)| (i, k)),
                 ),
                 Body::Sample(s) => want_stages.extend(
                     s.stages
                         .iter()
                         .enumerate()
-                        .filter(|(_, st)| eqlite::matcher::eval::matches(&st.matcher, &ev, cat, &mut cx))
+                        .filter(|(_, st)| eqlite::internals::eval::matches(&st.matcher, &ev, cat, &mut cx))
                         .map(|(k, _)| (i, k)),
                 ),
             }
         }
-        assert_eq!(rs.matches(&ev, &mut cx), want, "single-event rules on {text}");
+        assert_eq!(rs.matches(&ev), want, "single-event rules on {text}");
         let mut want_all: Vec<(usize, usize)> =
             want.iter().map(|&i| (i, 0)).chain(want_stages.iter().copied()).collect();
         want_all.sort_unstable();
-        assert_eq!(rs.matching(&ev, &mut cx), want_all, "every event query on {text}");
+        assert_eq!(rs.matching(&ev), want_all, "every event query on {text}");
         single += want.len();
         stages += want_stages.len();
     }

@@ -1,8 +1,8 @@
 //! Parse errors a rule author can act on: message, 1-based line and column, byte and UTF-16 spans.
 
-use eqlite::{parse_query, Diagnostic, RuleSet};
+use eqlite::{parse_query, Error, RuleSet};
 
-fn err(q: &str) -> Diagnostic {
+fn err(q: &str) -> Error {
     let mut rs = RuleSet::default();
     rs.add_query("q", q).expect_err("the query must be rejected")
 }
@@ -10,10 +10,20 @@ fn err(q: &str) -> Diagnostic {
 /// (message start, line, column, start_utf16, end_utf16)
 fn pin(q: &str, msg: &str, line: usize, column: usize, utf16: (usize, usize)) {
     let d = err(q);
-    assert!(d.message.starts_with(msg), "{q:?}: message {:?} does not start with {msg:?}", d.message);
-    assert_eq!((d.line, d.column), (line, column), "{q:?}: position of {:?}", d.message);
-    assert_eq!((d.start_utf16, d.end_utf16), utf16, "{q:?}: UTF-16 span of {:?}", d.message);
-    assert!(d.rendered.contains('^') && d.rendered.contains(&format!("--> {line}:{column}")), "{}", d.rendered);
+    assert!(d.message().starts_with(msg), "{q:?}: message {:?} does not start with {msg:?}", d.message());
+    assert_eq!(
+        (d.position().unwrap().line, d.position().unwrap().column),
+        (line, column),
+        "{q:?}: position of {:?}",
+        d.message()
+    );
+    assert_eq!(
+        (d.position().unwrap().start_utf16, d.position().unwrap().end_utf16),
+        utf16,
+        "{q:?}: UTF-16 span of {:?}",
+        d.message()
+    );
+    assert!(d.rendered().contains('^') && d.rendered().contains(&format!("--> {line}:{column}")), "{}", d.rendered());
 }
 
 #[test]
@@ -54,16 +64,19 @@ fn positions_count_characters_and_utf16_units_after_non_ascii_text() {
     // "é" is 2 bytes and 1 UTF-16 unit; "😀" is 4 bytes and 2 UTF-16 units.
     let q = "process where user.name == \"é😀\" and process.name = \"x\"";
     let d = err(q);
-    assert_eq!(d.message, "`=` is not supported in the Elasticsearch dialect of EQL; use `==`");
-    assert_eq!((d.line, d.column, d.column_utf16), (1, 50, 51));
-    assert_eq!((d.start, d.end), (53, 54));
-    assert_eq!((d.start_utf16, d.end_utf16), (50, 51));
+    assert_eq!(d.message(), "`=` is not supported in the Elasticsearch dialect of EQL; use `==`");
+    assert_eq!(
+        (d.position().unwrap().line, d.position().unwrap().column, d.position().unwrap().column_utf16),
+        (1, 50, 51)
+    );
+    assert_eq!((d.position().unwrap().start, d.position().unwrap().end), (53, 54));
+    assert_eq!((d.position().unwrap().start_utf16, d.position().unwrap().end_utf16), (50, 51));
     assert_eq!(q.encode_utf16().collect::<Vec<_>>()[50], '=' as u16);
 
     let q = "sequence\n  [process where a == \"日本\"]\n  [file where b === 1]";
     let d = err(q);
-    assert_eq!((d.line, d.column), (3, 17));
-    assert_eq!(d.start_utf16, q[..d.start].encode_utf16().count());
+    assert_eq!((d.position().unwrap().line, d.position().unwrap().column), (3, 17));
+    assert_eq!(d.position().unwrap().start_utf16, q[..d.position().unwrap().start].encode_utf16().count());
 }
 
 #[test]
@@ -83,7 +96,7 @@ fn unsupported_syntax_says_so() {
         ("process where wildcard(a, \"x*\")", "`wildcard` is an Endgame EQL function, not supported"),
     ] {
         let d = err(q);
-        assert!(d.message.contains(what), "{q}: {}", d.message);
+        assert!(d.message().contains(what), "{q}: {}", d.message());
     }
 }
 
@@ -108,7 +121,7 @@ fn semantic_checks() {
         ("sequence with maxspan=5x [a where true] [b where true]", "unknown time unit `x`"),
     ] {
         let d = err(q);
-        assert!(d.message.contains(what), "{q}: {}", d.message);
+        assert!(d.message().contains(what), "{q}: {}", d.message());
     }
 }
 
@@ -116,12 +129,12 @@ fn semantic_checks() {
 fn deep_nesting_and_huge_queries_end_in_an_error_or_a_result() {
     let deep = format!("process where {}true{}", "(".repeat(10_000), ")".repeat(10_000));
     let d = parse_query(&deep).unwrap_err();
-    assert!(d.message.contains("nests brackets more than"), "{}", d.message);
+    assert!(d.message().contains("nests brackets more than"), "{}", d.message());
 
     let nots = format!("process where {}true", "not ".repeat(10_000));
-    assert!(parse_query(&nots).unwrap_err().message.contains("nests more than"));
+    assert!(parse_query(&nots).unwrap_err().message().contains("nests more than"));
     let sum = format!("process where a == {}1", "1 + ".repeat(10_000));
-    assert!(parse_query(&sum).unwrap_err().message.contains("nests more than"));
+    assert!(parse_query(&sum).unwrap_err().message().contains("nests more than"));
     let comments = format!("process where true {}", "/*".repeat(10_000));
     assert!(parse_query(&comments).is_err());
 
@@ -134,5 +147,5 @@ fn deep_nesting_and_huge_queries_end_in_an_error_or_a_result() {
     assert_eq!(parsed.span.end, q.len());
     // And one beyond the default limit is refused with a clear message.
     let too_long = format!("{q}{}", " or a == 1".repeat(10_000));
-    assert!(parse_query(&too_long).unwrap_err().message.contains("the limit is"));
+    assert!(parse_query(&too_long).unwrap_err().message().contains("the limit is"));
 }

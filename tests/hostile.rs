@@ -11,10 +11,9 @@ mod checks;
 mod naive;
 
 use eqlite::ast::Function;
-use eqlite::matcher::eval::Scratch;
-use eqlite::stream::{Stream, StreamOptions};
-use eqlite::value::Value;
+use eqlite::Value;
 use eqlite::{parse_query_with, Limits, Options, RuleSet};
+use eqlite::{Stream, StreamOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -27,12 +26,12 @@ fn root() -> PathBuf {
 /// The ids of the rules that match one event (JSON text).
 fn matching(rs: &RuleSet, json: &str) -> Vec<String> {
     let ev = rs.read_json(json).unwrap_or_else(|e| panic!("{e}: {}", &json[..json.len().min(200)]));
-    rs.matches(&ev, &mut Scratch::default()).into_iter().map(|i| rs.rules()[i].rule.id.clone()).collect()
+    rs.matches(&ev).into_iter().map(|i| rs.rule(i).unwrap().id.clone()).collect()
 }
 
 fn one_rule(query: &str) -> RuleSet {
     let mut rs = RuleSet::default();
-    rs.add_query("q", query).unwrap_or_else(|d| panic!("{}", d.rendered));
+    rs.add_query("q", query).unwrap_or_else(|d| panic!("{}", d.rendered()));
     rs
 }
 
@@ -45,8 +44,13 @@ fn error(query: &str) -> String {
     match rs.add_query("q", query) {
         Ok(_) => panic!("accepted: {}", &query[..query.len().min(200)]),
         Err(d) => {
-            assert!(d.start <= d.end && d.end <= query.len(), "span {}..{}", d.start, d.end);
-            d.message
+            assert!(
+                d.position().unwrap().start <= d.position().unwrap().end && d.position().unwrap().end <= query.len(),
+                "span {}..{}",
+                d.position().unwrap().start,
+                d.position().unwrap().end
+            );
+            d.message().to_string()
         }
     }
 }
@@ -162,13 +166,16 @@ fn list_length_is_limited() {
     assert_eq!(Limits::default().max_list, 65_536);
     let small = Limits { max_list: 100, ..Limits::default() };
     let list = |n: usize| (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-    let m = parse_query_with(&format!("any where a in ({})", list(101)), &small).unwrap_err().message;
+    let m = parse_query_with(&format!("any where a in ({})", list(101)), &small).unwrap_err().message().to_string();
     assert_eq!(m, "the `in` list has 101 values; the limit is 100");
-    let m = parse_query_with(&format!("any where a : ({})", list(101)), &small).unwrap_err().message;
+    let m = parse_query_with(&format!("any where a : ({})", list(101)), &small).unwrap_err().message().to_string();
     assert!(m.contains("the pattern list has 101 values"), "{m}");
-    let m = parse_query_with(&format!("any where concat({})", list(101)), &small).unwrap_err().message;
+    let m = parse_query_with(&format!("any where concat({})", list(101)), &small).unwrap_err().message().to_string();
     assert!(m.contains("more than 100 function arguments"), "{m}");
-    let m = parse_query_with(&format!("any where a == 1{}", " or a == 1".repeat(100)), &small).unwrap_err().message;
+    let m = parse_query_with(&format!("any where a == 1{}", " or a == 1".repeat(100)), &small)
+        .unwrap_err()
+        .message()
+        .to_string();
     assert!(m.contains("more than 100 operands"), "{m}");
     // A 65,536-value `in` list (the default limit) compiles and works; one more is refused.
     let strings = |n: usize| (0..n).map(|i| format!("\"v{i}\"")).collect::<Vec<_>>().join(",");
@@ -228,7 +235,7 @@ fn regexes_cannot_blow_up() {
         assert!(m.contains("nests more than 256 levels"), "{m}");
     }
     // The regexes of one rule need at most 64 MiB together (each may take 1 MiB of lazy-DFA cache).
-    assert_eq!(eqlite::matcher::lucene::MAX_RULE_REGEX_BYTES, 64 << 20);
+    assert_eq!(eqlite::internals::lucene::MAX_RULE_REGEX_BYTES, 64 << 20);
     let many = (0..100).map(|i| format!("\"a{i}\"")).collect::<Vec<_>>().join(", ");
     let m = error(&format!("any where a regex ({many})"));
     assert!(m.contains("need more than 64 MiB together"), "{m}");
@@ -259,7 +266,7 @@ fn wildcards_cannot_blow_up() {
 fn computations_have_a_budget() {
     // 100 values of 50 KB: `concat(a, a)` would be 10,000 strings of 100 KB (1 GB). Beyond 64 MiB
     // of computed values the clause is null, quickly.
-    assert_eq!(eqlite::matcher::functions::MAX_COMPUTED_BYTES, 64 << 20);
+    assert_eq!(eqlite::internals::functions::MAX_COMPUTED_BYTES, 64 << 20);
     let vals: Vec<String> = (0..100).map(|i| format!("\"{i}{}\"", "x".repeat(50_000))).collect();
     let ev = format!("{{\"a\":[{}],\"b\":1}}", vals.join(","));
     for q in [
@@ -282,16 +289,16 @@ fn computations_have_a_budget() {
 fn functions_on_hostile_values() {
     let s = |x: &str| Value::Str(x.to_string().into());
     // Case folding changes byte lengths (İ → i̇, ẞ → ß): positions must not be mapped back blindly.
-    assert_eq!(eqlite::matcher::functions::between("İẞab", "İ", "b", false, true), "ẞa".to_lowercase());
-    assert_eq!(eqlite::matcher::functions::between("xİẞab", "x", "b", false, true), "i̇ßa");
-    assert_eq!(eqlite::matcher::functions::between("aẞİb", "a", "b", false, true), "ßi̇");
-    let n = |x: &str| eqlite::matcher::functions::call(Function::Number, false, &[s(x)], &[]);
+    assert_eq!(eqlite::internals::functions::between("İẞab", "İ", "b", false, true), "ẞa".to_lowercase());
+    assert_eq!(eqlite::internals::functions::between("xİẞab", "x", "b", false, true), "i̇ßa");
+    assert_eq!(eqlite::internals::functions::between("aẞİb", "a", "b", false, true), "ßi̇");
+    let n = |x: &str| eqlite::internals::functions::call(Function::Number, false, &[s(x)], &[]);
     assert_eq!(n("-9223372036854775808"), Value::Int(i64::MIN));
     assert_eq!(n("--9223372036854775808"), Value::Null);
     assert_eq!(n("-+5"), Value::Null);
     assert_eq!(n("9223372036854775808"), Value::Float(9223372036854775808.0));
     assert_eq!(
-        eqlite::matcher::functions::call(Function::Number, false, &[s("-8000000000000000"), Value::Int(16)], &[]),
+        eqlite::internals::functions::call(Function::Number, false, &[s("-8000000000000000"), Value::Int(16)], &[]),
         Value::Int(i64::MIN)
     );
     assert_eq!(n("1e400"), Value::Null);
@@ -328,7 +335,7 @@ fn rule_count_is_limited() {
         }
     });
     let d = rs.add_query("one-more", "any where true").unwrap_err();
-    assert_eq!(d.message, "a rule set holds at most 10000 rules");
+    assert_eq!(d.message(), "a rule set holds at most 10000 rules");
     let hits = timed("an event against 10,000 rules", Duration::from_secs(5), || {
         matching(&rs, r#"{"event":{"category":"process"},"process":{"pid":9999}}"#)
     });
@@ -336,13 +343,13 @@ fn rule_count_is_limited() {
     let mut small = RuleSet::default();
     small.add_query("r5", "any where true").unwrap();
     let d = small.add_query("r5", "any where true").unwrap_err();
-    assert_eq!(d.message, "a rule with id `r5` is already loaded");
+    assert_eq!(d.message(), "a rule with id `r5` is already loaded");
 }
 
 #[test]
 fn hostile_rule_toml() {
     let rule = |q: &str| format!("[rule]\nrule_id = \"x\"\nlanguage = \"eql\"\nquery = '''{q}'''\n");
-    let add = |text: &str| RuleSet::default().add_toml(text, "t.toml").map(|_| ()).map_err(|d| d.message);
+    let add = |text: &str| RuleSet::default().add_toml(text, "t.toml").map(|_| ()).map_err(|d| d.message().to_string());
     assert!(add(&rule("process where a == 1")).is_ok());
     for (what, text, want) in [
         ("deep arrays", format!("a = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000)), "recurse"),
@@ -375,8 +382,8 @@ fn hostile_rule_toml() {
 
 #[test]
 fn event_size_and_nesting_are_limited() {
-    let rs = RuleSet::kubelet();
-    assert_eq!(rs.options.max_event_bytes, 16 << 20);
+    let rs = RuleSet::from_pack(&eqlite::Pack::kubelet(), eqlite::Options::default()).unwrap();
+    assert_eq!(rs.options().max_event_bytes, 16 << 20);
     let big = format!("{{\"message\":\"{}\"}}", "x".repeat(16 << 20));
     let e = rs.read_json(&big).unwrap_err().to_string();
     assert!(e.contains("the limit is 16777216 bytes"), "{e}");
@@ -398,7 +405,7 @@ fn event_size_and_nesting_are_limited() {
     assert!(rs.read_json(&broken).is_err());
     // 100 levels inside a field that is read are fine.
     let ok = format!("{{\"process\":{{\"name\":{}\"curl\"{}}}}}", "[".repeat(100), "]".repeat(100));
-    assert_eq!(rs.read_json(&ok).unwrap().get(rs.fields().lookup("process.name").unwrap()).len(), 1);
+    assert_eq!(rs.read_json(&ok).unwrap().get(eqlite::internals::fields(&rs).lookup("process.name").unwrap()).len(), 1);
 }
 
 #[test]

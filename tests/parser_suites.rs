@@ -64,11 +64,11 @@ fn supported_queries_parse() {
         // it; eqlite refuses it while parsing, with the same "not supported" message.
         if q.trim_start().starts_with("join") {
             let d = result.expect_err("join must be rejected");
-            assert!(d.message.contains("`join` is not supported"), "line {line}: {}", d.message);
+            assert!(d.message().contains("`join` is not supported"), "line {line}: {}", d.message());
             continue;
         }
         if let Err(d) = result {
-            failures.push(format!("line {line}: {q}\n{}", d.rendered));
+            failures.push(format!("line {line}: {q}\n{}", d.rendered()));
         }
     }
     eprintln!("queries-supported.eql: {} of {} parse", units.len() - failures.len(), units.len());
@@ -87,7 +87,7 @@ fn unsupported_queries_are_rejected_by_name() {
         match eqlite::parse_query(q) {
             Ok(_) => accepted.push(format!("line {line}: {q}")),
             Err(d) => {
-                let m = &d.message;
+                let m = &d.message();
                 assert!(
                     m.contains("not supported") || m.contains("no time unit"),
                     "line {line}: rejected, but the message does not say what is unsupported: {m}\n{q}"

@@ -1,8 +1,8 @@
 //! The streaming engine: ordering within the lateness window, late events, bounded state with
 //! counted evictions, persistence, pipes, samples and alert explanations.
 
-use eqlite::stream::{Stream, StreamOptions};
 use eqlite::{Alert, RuleSet};
+use eqlite::{Stream, StreamOptions};
 
 fn ev(ts: u64, cat: &str, key: &str, extra: &str) -> String {
     format!(r#"{{"@timestamp":{ts},"event":{{"category":["{cat}"]}},"host":{{"id":"{key}"}}{extra}}}"#)

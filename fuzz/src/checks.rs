@@ -3,14 +3,13 @@
 //! committed regression inputs (`fuzz/regressions/<target>/*`) through exactly the same checks.
 
 use crate::naive::{Doc, Naive};
-use eqlite::ruleset::Body;
-use eqlite::stream::{Stream, StreamOptions};
-use eqlite::{Options, RuleSet};
+use eqlite::internals::{self, Body};
+use eqlite::{Options, Pack, RuleKind, RuleSet, Stream, StreamOptions};
 use std::sync::OnceLock;
 
 fn kubelet() -> &'static RuleSet {
     static RS: OnceLock<RuleSet> = OnceLock::new();
-    RS.get_or_init(RuleSet::kubelet)
+    RS.get_or_init(|| RuleSet::from_pack(&Pack::kubelet(), Options::default()).expect("the kubelet pack compiles"))
 }
 
 /// Any text: parse, verify, compile; a diagnostic must point inside the text.
@@ -18,7 +17,7 @@ pub fn parse_query(data: &[u8]) {
     let Ok(src) = std::str::from_utf8(data) else { return };
     match eqlite::parse_query(src) {
         Ok(q) => {
-            if eqlite::verify::verify(src, &q).is_ok() {
+            if eqlite::internals::verify(src, &q).is_ok() {
                 let mut rs = RuleSet::default();
                 if let Err(d) = rs.add_query("fuzz", src) {
                     check_diagnostic(src, &d);
@@ -29,16 +28,17 @@ pub fn parse_query(data: &[u8]) {
     }
 }
 
-fn check_diagnostic(src: &str, d: &eqlite::Diagnostic) {
+fn check_diagnostic(src: &str, d: &eqlite::Error) {
+    let p = d.position().expect("a query error has a position");
     assert!(
-        d.start <= d.end && d.end <= src.len(),
+        p.start <= p.end && p.end <= src.len(),
         "diagnostic span {}..{} outside {} bytes",
-        d.start,
-        d.end,
+        p.start,
+        p.end,
         src.len()
     );
-    assert!(!d.message.is_empty());
-    assert!(d.rendered.contains(&d.message));
+    assert!(!d.message().is_empty());
+    assert!(d.rendered().contains(d.message()));
 }
 
 /// Any text as a detection-rules TOML document.
@@ -47,7 +47,10 @@ pub fn rule_toml(data: &[u8]) {
     let mut rs = RuleSet::default();
     match rs.add_toml(text, "fuzz.toml") {
         Ok(_) => {}
-        Err(d) => assert!(d.end <= text.len().max(d.start), "diagnostic span {}..{}", d.start, d.end),
+        Err(d) => {
+            let p = d.position().unwrap_or_default();
+            assert!(p.end <= text.len().max(p.start), "diagnostic span {}..{}", p.start, p.end)
+        }
     }
 }
 
@@ -57,19 +60,18 @@ pub fn eval_event(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let rs = kubelet();
     let mut stream = Stream::new(rs, StreamOptions { lateness_ms: 5_000, max_pending: 8, ..StreamOptions::default() });
-    let mut cx = eqlite::matcher::eval::Scratch::default();
     for (pos, item) in eqlite::input::split(&text).into_iter().enumerate() {
         let Ok(raw) = item else { continue };
         let Ok(ev) = rs.read_json(raw.json) else { continue };
-        let fast = rs.matches(&ev, &mut cx);
+        let fast = rs.matches(&ev);
         for i in 0..rs.len() {
             let ex = rs.explain(i, &ev);
-            if !rs.rules()[i].is_sequence() {
+            if rs.kind(i) == Some(RuleKind::Event) {
                 assert_eq!(
                     fast.contains(&i),
                     ex[0].result == Some(true),
                     "rule {} on {}",
-                    rs.rules()[i].rule.id,
+                    rs.rule(i).unwrap().id,
                     raw.json
                 );
             }
@@ -104,30 +106,26 @@ pub fn differential_case(query: &str, event: &str) -> bool {
     // reader converts everything, so it may refuse what eqlite reads. Nothing to compare then.
     let Some(doc) = Doc::parse(event) else { return false };
     let naive = Naive { doc: &doc, category_field: vec!["event_type".into()] };
-    let r = &rs.rules()[0];
+    let r = &internals::compiled(&rs)[0];
     let ex = rs.explain(0, &ev);
     let queries = r.query.event_queries();
     assert_eq!(ex.len(), queries.len());
-    let mut cx = eqlite::matcher::eval::Scratch::default();
-    let cat = rs.fields().lookup("event_type").expect("the category field is interned");
-    let matchers: Vec<&eqlite::matcher::node::EventMatcher> = match &r.body {
-        Body::Event(m) => vec![m],
-        Body::Sequence(s) => s.matchers().collect(),
-        Body::Sample(s) => s.stages.iter().map(|st| &st.matcher).collect(),
-    };
+    let mut cx = internals::eval::Scratch::default();
+    let cat = internals::fields(&rs).lookup("event_type").expect("the category field is interned");
+    let matchers: Vec<&internals::EventMatcher> = r.matchers().collect();
     for (k, q) in queries.iter().enumerate() {
         let want = naive.event_query(q);
-        let fast = eqlite::matcher::eval::matches(matchers[k], &ev, cat, &mut cx);
+        let fast = internals::eval::matches(matchers[k], &ev, cat, &mut cx);
         let explained = ex[k].result;
         assert_eq!(explained, want, "explanation vs naive, stage {k}\nquery: {query}\nevent: {event}");
         assert_eq!(fast, want == Some(true), "matcher vs naive, stage {k}\nquery: {query}\nevent: {event}");
     }
     // The rule set's prefiltered paths: single-event rules, and the stages of sequences and samples.
     if let Body::Event(_) = r.body {
-        let fast = rs.matches(&ev, &mut cx).contains(&0);
+        let fast = rs.matches(&ev).contains(&0);
         assert_eq!(fast, ex[0].result == Some(true), "rule set index vs explanation\nquery: {query}\nevent: {event}");
     } else {
-        let stages = rs.matching(&ev, &mut cx);
+        let stages = rs.matching(&ev);
         for (k, e) in ex.iter().enumerate() {
             assert_eq!(
                 stages.contains(&(0, k)),

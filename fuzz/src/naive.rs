@@ -9,9 +9,9 @@
 //! includes this file with `#[path]`), so it depends only on `eqlite` and `serde_json`.
 
 use eqlite::ast::{Category, CompareOp, EventQuery, Expr, ExprKind, Function, Literal, MatchOp};
-use eqlite::matcher::wildcard::fold;
-use eqlite::matcher::{cidr::Cidr, functions};
-use eqlite::value::Value;
+use eqlite::internals::wildcard::fold;
+use eqlite::internals::{functions, Cidr};
+use eqlite::Value;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 
@@ -286,7 +286,7 @@ impl Naive<'_> {
                 Some(match op {
                     MatchOp::Regex { insensitive } => strings
                         .iter()
-                        .filter_map(|p| eqlite::matcher::lucene::compile(p, insensitive).ok())
+                        .filter_map(|p| eqlite::internals::lucene::compile(p, insensitive).ok())
                         .any(|r| r.is_match(s)),
                     MatchOp::Like { insensitive: false } => strings.iter().any(|p| wildcard(p, s, false)),
                     _ => strings.iter().any(|p| wildcard(p, s, true)),

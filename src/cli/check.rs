@@ -14,7 +14,7 @@ pub fn run(args: RuleArgs) -> Result<ExitCode, String> {
             eprintln!("skipped {what}: {why}");
         }
     }
-    let sequences = rules.set.rules().iter().filter(|r| r.is_sequence()).count();
+    let sequences = (0..rules.set.len()).filter(|&i| rules.set.kind(i) != Some(eqlite::RuleKind::Event)).count();
     println!(
         "{} rules compiled ({} single-event, {} sequence or sample), {} skipped (not EQL), {} failed",
         rules.set.len(),

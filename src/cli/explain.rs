@@ -2,9 +2,9 @@
 
 use super::{for_each_item, load, open, Item};
 use crate::ExplainArgs;
-use eqlite::ruleset::StageExplanation;
-use eqlite::stream::{Stream, StreamOptions};
+use eqlite::StageExplanation;
 use eqlite::{Alert, Event, Explanation, RuleSet};
+use eqlite::{Stream, StreamOptions};
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
@@ -43,20 +43,14 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, String> {
             Item::Event { json, line } => match rs.read_json(json) {
                 Ok(ev) => {
                     for &i in &selected {
-                        let r = &rs.rules()[i];
+                        let Some(r) = rs.rule(i) else { continue };
                         let explanations = rs.explain(i, &ev);
                         let matched = explanations.iter().any(|e| e.result == Some(true));
                         if args.matched && !matched {
                             continue;
                         }
-                        let report = Report {
-                            event: pos,
-                            line,
-                            rule_id: &r.rule.id,
-                            rule_name: &r.rule.name,
-                            matched,
-                            explanations,
-                        };
+                        let report =
+                            Report { event: pos, line, rule_id: &r.id, rule_name: &r.name, matched, explanations };
                         let written = if args.pretty {
                             serde_json::to_writer_pretty(&mut out, &report)
                         } else {

@@ -6,17 +6,17 @@ pub mod scan;
 
 use crate::RuleArgs;
 use eqlite::input::{self, InputError};
-use eqlite::rule::Loaded;
-use eqlite::{Options, RuleSet};
+use eqlite::{Error, ErrorKind, Options, Pack, RuleSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Rules loaded from the command line.
 pub struct Rules {
     pub set: RuleSet,
+    /// (file and rule name, reason) of valid rules that are not EQL.
     pub skipped: Vec<(String, String)>,
+    /// Rendered errors of the files and queries that did not load.
     pub errors: Vec<String>,
-    pub files: usize,
 }
 
 pub fn options(args: &RuleArgs) -> Result<Options, String> {
@@ -39,44 +39,27 @@ pub fn options(args: &RuleArgs) -> Result<Options, String> {
 /// Loads `--rules` and `--query`, or the kubelet pack when neither is given. Rule errors are
 /// collected, not fatal; callers decide.
 pub fn load(args: &RuleArgs) -> Result<Rules, String> {
-    let mut rules = Rules { set: RuleSet::new(options(args)?), skipped: vec![], errors: vec![], files: 0 };
-    if args.rules.is_empty() && args.queries.is_empty() {
-        rules.set.add_kubelet_pack().map_err(|d| d.rendered)?;
-        rules.files = rules.set.len();
-        return Ok(rules);
-    }
-    let mut files = Vec::new();
-    for p in &args.rules {
-        files.extend(eqlite::rule::toml_files(p)?);
-    }
-    rules.files = files.len();
-    for f in files {
-        let origin = f.display().to_string();
-        let text = match std::fs::read_to_string(&f) {
-            Ok(t) => t,
-            Err(e) => {
-                rules.errors.push(format!("{origin}: {e}"));
-                continue;
-            }
-        };
-        match rules.set.add_toml(&text, &origin) {
-            Ok(loaded) => {
-                for l in loaded {
-                    if let Loaded::Skipped { name, reason, .. } = l {
-                        rules.skipped.push((format!("{origin} ({name})"), reason));
-                    }
-                }
-            }
-            Err(d) => rules.errors.push(d.rendered),
+    let mut set = RuleSet::new(options(args)?);
+    let pack = if args.rules.is_empty() && args.queries.is_empty() {
+        Pack::kubelet()
+    } else {
+        let mut pack = Pack::default();
+        for p in &args.rules {
+            pack.extend(Pack::read(p).map_err(|e| e.message().to_string())?);
         }
-    }
+        pack
+    };
+    let report = set.load(&pack);
+    // A file that cannot be read has no text to point into: its message says it all.
+    let render = |e: &Error| if e.kind() == ErrorKind::Io { e.message().to_string() } else { e.rendered() };
+    let mut errors: Vec<String> = report.errors.iter().map(render).collect();
     for (i, q) in args.queries.iter().enumerate() {
-        let id = format!("query-{i}");
-        if let Err(d) = rules.set.add_query(&id, q) {
-            rules.errors.push(format!("--query {i}:\n{}", d.rendered));
+        if let Err(d) = set.add_query(&format!("query-{i}"), q) {
+            errors.push(format!("--query {i}:\n{}", d.rendered()));
         }
     }
-    Ok(rules)
+    let skipped = report.skipped.into_iter().map(|s| (format!("{} ({})", s.origin, s.name), s.reason)).collect();
+    Ok(Rules { set, skipped, errors })
 }
 
 /// `30s`, `5m`, `1h`, `500ms`, `0`.

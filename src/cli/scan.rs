@@ -2,8 +2,8 @@
 
 use super::{for_each_item, interactive, load, open, parse_duration, Item};
 use crate::ScanArgs;
-use eqlite::stream::{Stream, StreamOptions};
 use eqlite::Alert;
+use eqlite::{Stream, StreamOptions};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //! blocks are parsed. Each node keeps its source span for explanations.
 
 use crate::ast::{self, CompareOp, ExprKind, Function, Literal, MatchOp};
-use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::event::{FieldId, FieldKind, Fields};
 use crate::matcher::cidr::Cidr;
 use crate::matcher::lucene;
@@ -20,11 +20,11 @@ pub struct Compiler<'a> {
     pub regex_bytes: usize,
 }
 
-type Result<T> = std::result::Result<T, Diagnostic>;
+type Result<T> = std::result::Result<T, Error>;
 
 impl Compiler<'_> {
     fn err<T>(&self, span: Span, msg: impl Into<String>) -> Result<T> {
-        Err(Diagnostic::new(self.src, span, msg))
+        Err(Error::verify(self.src, span, msg))
     }
 
     pub fn event_query(&mut self, q: &ast::EventQuery) -> Result<EventMatcher> {
@@ -126,13 +126,14 @@ impl Compiler<'_> {
                         Ok(r) => {
                             self.regex_bytes += r.memory_usage();
                             if self.regex_bytes > lucene::MAX_RULE_REGEX_BYTES {
-                                return self.err(
+                                return Err(Error::limit(
+                                    self.src,
                                     *span,
                                     format!(
                                         "the rule's regular expressions need more than {} MiB together; the limit is reached here",
                                         lucene::MAX_RULE_REGEX_BYTES >> 20
                                     ),
-                                );
+                                ));
                             }
                             Ok((*i, r))
                         }

@@ -135,3 +135,24 @@ pub struct EventMatcher {
     pub condition: Node,
     pub span: Span,
 }
+
+impl Node {
+    /// Adds the fields this condition reads to `out`.
+    pub fn fields(&self, out: &mut Vec<FieldId>) {
+        match &self.kind {
+            NodeKind::Const(_) => {}
+            NodeKind::Field(f, _) => out.push(*f),
+            NodeKind::And(v) | NodeKind::Or(v) => v.iter().for_each(|n| n.fields(out)),
+            NodeKind::Not(x)
+            | NodeKind::Neg(x)
+            | NodeKind::IsNull(x, _)
+            | NodeKind::In(x, ..)
+            | NodeKind::Match(x, _) => x.fields(out),
+            NodeKind::Compare(_, a, b) | NodeKind::CompareVersions(_, a, b) | NodeKind::Arith(_, a, b) => {
+                a.fields(out);
+                b.fields(out);
+            }
+            NodeKind::Call { args, .. } => args.iter().for_each(|n| n.fields(out)),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! machines that run them are in `crate::stream`.
 
 use crate::ast::{self, Pipe};
-use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::event::FieldId;
 use crate::matcher::compile::Compiler;
 use crate::matcher::node::EventMatcher;
@@ -81,7 +81,7 @@ fn keys(c: &mut Compiler, shared: &[ast::Field], own: &[ast::Field]) -> Vec<Key>
     shared.iter().chain(own).map(|f| Key { field: c.field(f), optional: f.optional }).collect()
 }
 
-fn stage(c: &mut Compiler, shared: &[ast::Field], st: &ast::Stage) -> Result<StageSpec, Diagnostic> {
+fn stage(c: &mut Compiler, shared: &[ast::Field], st: &ast::Stage) -> Result<StageSpec, Error> {
     Ok(StageSpec {
         matcher: c.event_query(&st.query)?,
         keys: keys(c, shared, &st.by),
@@ -91,7 +91,7 @@ fn stage(c: &mut Compiler, shared: &[ast::Field], st: &ast::Stage) -> Result<Sta
 }
 
 impl SequenceSpec {
-    pub fn compile(c: &mut Compiler, s: &ast::Sequence, pipes: &[Pipe]) -> Result<SequenceSpec, Diagnostic> {
+    pub fn compile(c: &mut Compiler, s: &ast::Sequence, pipes: &[Pipe]) -> Result<SequenceSpec, Error> {
         let stages: Vec<StageSpec> = s.stages.iter().map(|st| stage(c, &s.by, st)).collect::<Result<_, _>>()?;
         Ok(SequenceSpec {
             layout: Layout::of(&stages),
@@ -114,7 +114,7 @@ impl SequenceSpec {
 }
 
 impl SampleSpec {
-    pub fn compile(c: &mut Compiler, s: &ast::Sample, pipes: &[Pipe]) -> Result<SampleSpec, Diagnostic> {
+    pub fn compile(c: &mut Compiler, s: &ast::Sample, pipes: &[Pipe]) -> Result<SampleSpec, Error> {
         Ok(SampleSpec {
             stages: s.stages.iter().map(|st| stage(c, &s.by, st)).collect::<Result<_, _>>()?,
             pipes: pipes.to_vec(),

@@ -12,8 +12,6 @@ use rustc_hash::FxHashMap;
 #[derive(Clone, Debug)]
 pub struct Wildcard {
     kind: Kind,
-    /// Compare lowercase text (the pattern is stored lowercased).
-    insensitive: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -100,6 +98,7 @@ pub fn has_wildcards(p: &str) -> bool {
 }
 
 impl Wildcard {
+    /// A pattern; `insensitive` stores it lowercased, and the caller folds the values it tests.
     pub fn new(pattern: &str, insensitive: bool) -> Wildcard {
         let p = if insensitive { fold(pattern) } else { pattern.to_string() };
         let kind = if !has_wildcards(&p) {
@@ -127,13 +126,7 @@ impl Wildcard {
                 },
             }
         };
-        Wildcard { kind, insensitive }
-    }
-
-    /// `scratch` holds the lowercased value for case-insensitive patterns, reused across calls.
-    pub fn is_match(&self, s: &str, scratch: &mut String) -> bool {
-        let s = if self.insensitive { fold_into(s, scratch) } else { s };
-        self.matches_prepared(s)
+        Wildcard { kind }
     }
 
     /// `s` already folded when the pattern is case-insensitive.
@@ -224,14 +217,6 @@ impl WildcardSet {
         }
         self.patterns.iter().find(|(_, w)| w.matches_prepared(key)).map(|(i, _)| *i)
     }
-
-    pub fn is_match(&self, s: &str, scratch: &mut String) -> bool {
-        let key = if self.insensitive { fold_into(s, scratch) } else { s };
-        if !self.exact.is_empty() && self.exact.contains_key(key) {
-            return true;
-        }
-        self.patterns.iter().any(|(_, w)| w.matches_prepared(key))
-    }
 }
 
 #[cfg(test)]
@@ -239,10 +224,10 @@ mod tests {
     use super::*;
 
     fn m(p: &str, s: &str) -> bool {
-        Wildcard::new(p, false).is_match(s, &mut String::new())
+        Wildcard::new(p, false).matches_prepared(s)
     }
     fn mi(p: &str, s: &str) -> bool {
-        Wildcard::new(p, true).is_match(s, &mut String::new())
+        Wildcard::new(p, true).matches_prepared(&fold(s))
     }
 
     #[test]

@@ -4,11 +4,11 @@
 use super::grammar::Rule;
 use super::Limits;
 use crate::ast::*;
-use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::span::Span;
 use pest::iterators::{Pair, Pairs};
 
-type Result<T> = std::result::Result<T, Diagnostic>;
+type Result<T> = std::result::Result<T, Error>;
 
 const ES: &str = "in the Elasticsearch dialect of EQL";
 
@@ -36,7 +36,11 @@ fn children<'i>(p: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
 
 impl<'s> Builder<'s> {
     fn err<T>(&self, span: Span, msg: impl Into<String>) -> Result<T> {
-        Err(Diagnostic::new(self.src, span, msg))
+        Err(Error::parse(self.src, span, msg))
+    }
+
+    fn limit<T>(&self, span: Span, msg: impl Into<String>) -> Result<T> {
+        Err(Error::limit(self.src, span, msg))
     }
 
     pub fn query(&self, mut pairs: Pairs<Rule>) -> Result<Query> {
@@ -248,7 +252,7 @@ impl<'s> Builder<'s> {
 
     fn deeper(&self, depth: usize, s: Span) -> Result<usize> {
         if depth >= self.limits.max_depth {
-            return self.err(s, format!("the expression nests more than {} levels deep", self.limits.max_depth));
+            return self.limit(s, format!("the expression nests more than {} levels deep", self.limits.max_depth));
         }
         Ok(depth + 1)
     }
@@ -271,7 +275,8 @@ impl<'s> Builder<'s> {
                 }
                 self.deeper(depth, s)?;
                 if ops.len() > self.limits.max_list {
-                    return self.err(s, format!("more than {} operands in one `and`/`or` chain", self.limits.max_list));
+                    return self
+                        .limit(s, format!("more than {} operands in one `and`/`or` chain", self.limits.max_list));
                 }
                 Ok(Expr { kind: if is_or { ExprKind::Or(ops) } else { ExprKind::And(ops) }, span: s })
             }
@@ -448,7 +453,7 @@ impl<'s> Builder<'s> {
                     }
                 }
                 if list.len() > self.limits.max_list {
-                    return self.err(
+                    return self.limit(
                         s,
                         format!("the `in` list has {} values; the limit is {}", list.len(), self.limits.max_list),
                     );
@@ -487,7 +492,7 @@ impl<'s> Builder<'s> {
                     patterns.push(Lit { value, span: ps });
                 }
                 if patterns.len() > self.limits.max_list {
-                    return self.err(
+                    return self.limit(
                         s,
                         format!(
                             "the pattern list has {} values; the limit is {}",
@@ -521,7 +526,7 @@ impl<'s> Builder<'s> {
             return self.err(name_span, unknown_function(name.as_str()));
         };
         if args.len() > self.limits.max_list {
-            return self.err(s, format!("more than {} function arguments", self.limits.max_list));
+            return self.limit(s, format!("more than {} function arguments", self.limits.max_list));
         }
         Ok(Expr { kind: ExprKind::Call { function, insensitive, args, name_span }, span: s })
     }

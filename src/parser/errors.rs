@@ -1,21 +1,21 @@
 //! Turns pest's "expected one of these rules" into a sentence a rule author understands.
 
 use super::grammar::Rule;
-use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::span::Span;
 use pest::error::{ErrorVariant, InputLocation};
 
 const OPERATORS: &[&str] =
     &["==", "!=", "<", "<=", ">", ">=", ":", "like", "like~", "regex", "regex~", "in", "in~", "not in", "not in~"];
 
-pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Error {
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
     let positives = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
-        ErrorVariant::CustomError { message } => return Diagnostic::new(src, Span::new(pos, pos), message.clone()),
+        ErrorVariant::CustomError { message } => return Error::parse(src, Span::new(pos, pos), message.clone()),
     };
     let rest = &src[pos..];
     let token = next_token(rest);
@@ -51,12 +51,12 @@ pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     }
     if positives == [Rule::kw_where] {
         let what = if token.is_empty() { "the end of the query".to_string() } else { format!("`{token}`") };
-        return Diagnostic::new(src, span, format!("expected `where` after the event category, found {what}"));
+        return Error::parse(src, span, format!("expected `where` after the event category, found {what}"));
     }
     if expects(Rule::string) && expects(Rule::lparen) && !expects(Rule::expr) {
         let before = src[..pos].trim_end();
         let op = ["like~", "like", "regex~", "regex", ":"].into_iter().find(|op| before.ends_with(op)).unwrap_or(":");
-        return Diagnostic::new(
+        return Error::parse(
             src,
             span,
             format!("expected a string literal or a parenthesised list of strings after `{op}`"),
@@ -76,10 +76,10 @@ pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         1 => format!("expected {}, found {found}", wanted[0]),
         n => format!("expected {} or {}, found {found}", wanted[..n - 1].join(", "), wanted[n - 1]),
     };
-    Diagnostic::new(src, span, msg)
+    Error::parse(src, span, msg)
 }
 
-fn unknown_operator(src: &str, span: Span, op: &str) -> Diagnostic {
+fn unknown_operator(src: &str, span: Span, op: &str) -> Error {
     let hint = match op {
         "&&" | "&" => " (use `and`)",
         "||" => " (use `or`)",
@@ -88,7 +88,7 @@ fn unknown_operator(src: &str, span: Span, op: &str) -> Diagnostic {
         "=~" | "~=" | "!~" => " (use `regex`, `like` or `:`)",
         _ => "",
     };
-    Diagnostic::new(src, span, format!("unknown operator `{op}`{hint}; the operators are {}", OPERATORS.join(" ")))
+    Error::parse(src, span, format!("unknown operator `{op}`{hint}; the operators are {}", OPERATORS.join(" ")))
 }
 
 /// The next word, symbol run or quoted string at the start of `rest`, for "found …".

@@ -7,7 +7,7 @@ mod grammar;
 mod prescan;
 
 use crate::ast::Query;
-use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::span::Span;
 use pest::Parser;
 
@@ -31,20 +31,21 @@ impl Default for Limits {
 }
 
 /// Parses one EQL query with the default [`Limits`].
-pub fn parse_query(src: &str) -> Result<Query, Diagnostic> {
+pub fn parse_query(src: &str) -> Result<Query, Error> {
     parse_query_with(src, &Limits::default())
 }
 
-pub fn parse_query_with(src: &str, limits: &Limits) -> Result<Query, Diagnostic> {
+/// Parses a query within the given limits.
+pub fn parse_query_with(src: &str, limits: &Limits) -> Result<Query, Error> {
     if src.len() > limits.max_query_bytes {
-        return Err(Diagnostic::new(
+        return Err(Error::limit(
             src,
             Span::new(limits.max_query_bytes, src.len()),
             format!("the query is {} bytes long; the limit is {}", src.len(), limits.max_query_bytes),
         ));
     }
     if src.trim().is_empty() {
-        return Err(Diagnostic::new(src, Span::new(0, src.len()), "the query is empty"));
+        return Err(Error::parse(src, Span::new(0, src.len()), "the query is empty"));
     }
     prescan::prescan(src, limits)?;
     let pairs = grammar::EqlParser::parse(grammar::Rule::query, src).map_err(|e| errors::from_pest(src, e))?;

@@ -3,12 +3,13 @@
 //! bracket nesting, so that hostile input cannot exhaust the stack inside the parser.
 
 use super::Limits;
-use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::span::Span;
 
-pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
+pub fn prescan(src: &str, limits: &Limits) -> Result<(), Error> {
     let b = src.as_bytes();
-    let err = |start: usize, end: usize, msg: String| Err(Diagnostic::new(src, Span::new(start, end), msg));
+    let err = |start: usize, end: usize, msg: String| Err(Error::parse(src, Span::new(start, end), msg));
+    let limit = |start: usize, end: usize, msg: String| Err(Error::limit(src, Span::new(start, end), msg));
     let line_end = |from: usize| b[from..].iter().position(|&c| c == b'\n' || c == b'\r').map_or(b.len(), |p| from + p);
     let mut open: Vec<(u8, usize)> = Vec::new();
     let mut i = 0;
@@ -83,7 +84,7 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
                     } else if b[i..].starts_with(b"/*") {
                         depth += 1;
                         if depth > limits.max_depth {
-                            return err(
+                            return limit(
                                 i,
                                 i + 2,
                                 format!("comments nested more than {} levels deep", limits.max_depth),
@@ -104,7 +105,7 @@ pub fn prescan(src: &str, limits: &Limits) -> Result<(), Diagnostic> {
             c @ (b'(' | b'[') => {
                 open.push((c, i));
                 if open.len() > limits.max_depth {
-                    return err(
+                    return limit(
                         i,
                         i + 1,
                         format!("the query nests brackets more than {} levels deep", limits.max_depth),

@@ -16,10 +16,11 @@ mod reorder;
 mod sample;
 mod sequence;
 
+use crate::alert::Alert;
 use crate::event::Event;
 use crate::matcher::eval::Scratch;
 use crate::matcher::query::StageSpec;
-use crate::ruleset::{Alert, Body, CompiledRule, RuleSet};
+use crate::ruleset::{Body, CompiledRule, RuleSet};
 use crate::time::{self, Nanos};
 use pipes::Pipes;
 use record::Record;
@@ -28,6 +29,7 @@ use sequence::{Ctx, SequenceState};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// How a stream orders events and bounds its state.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StreamOptions {
     /// How far (ms) an event may arrive behind the newest one and still be ordered correctly.
@@ -50,6 +52,7 @@ impl Default for StreamOptions {
 /// Counters a caller should surface: what the engine had to drop and why.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Events pushed.
     pub events: u64,
     /// Events that arrived later than `lateness` allows, kept out of sequences.
     pub late: u64,
@@ -73,7 +76,7 @@ enum RuleState {
 /// Streaming evaluation of a [`RuleSet`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stream {
-    pub options: StreamOptions,
+    options: StreamOptions,
     /// Per rule, by rule id (so that state survives rules being added or removed).
     rules: Vec<(String, RuleState)>,
     stats: Stats,
@@ -108,6 +111,7 @@ fn fresh_state(r: &CompiledRule) -> RuleState {
 }
 
 impl Stream {
+    /// A stream with no state yet for the rules of `rs`.
     pub fn new(rs: &RuleSet, options: StreamOptions) -> Stream {
         let mut s =
             Stream { options, rules: vec![], stats: Stats::default(), scratch: ScratchCell::default(), synced: None };
@@ -115,6 +119,7 @@ impl Stream {
         s
     }
 
+    /// The counters so far, with the partial matches held now.
     pub fn stats(&self) -> Stats {
         let mut st = self.stats.clone();
         st.pending = self
@@ -145,13 +150,13 @@ impl Stream {
             )
         };
         let same = self.rules.len() == rs.len()
-            && self.rules.iter().zip(rs.rules()).all(|((id, st), r)| *id == r.rule.id && fits(st, r));
+            && self.rules.iter().zip(rs.compiled()).all(|((id, st), r)| *id == r.rule.id && fits(st, r));
         if same {
             return;
         }
         let mut old: HashMap<String, RuleState> = self.rules.drain(..).collect();
         self.rules = rs
-            .rules()
+            .compiled()
             .iter()
             .map(|r| {
                 let st = old.remove(&r.rule.id).filter(|st| fits(st, r)).unwrap_or_else(|| fresh_state(r));
@@ -170,6 +175,8 @@ impl Stream {
         serde_json::to_string(self).expect("stream state serialises")
     }
 
+    /// A stream from [`Stream::save`]'s output; its rules are matched to a rule set by id on the
+    /// next push.
     pub fn restore(json: &str) -> Result<Stream, serde_json::Error> {
         serde_json::from_str(json)
     }
@@ -186,16 +193,16 @@ impl Stream {
         self.stats.events += 1;
         let mut out = Vec::new();
         let (mut late, mut untimed) = (false, false);
-        let matched = rs.matching(ev, &mut self.scratch.0);
+        let matched = rs.matching_with(ev, &mut self.scratch.0);
         // Single-event rules answer first, then sequences and samples, each in rule order.
         for &(i, _) in &matched {
             if let RuleState::Event(p) = &mut self.rules[i].1 {
-                p.feed(0, Alert::new(&rs.rules()[i].rule, vec![pos]), &mut out);
+                p.feed(0, Alert::new(&rs.compiled()[i].rule, vec![pos]), &mut out);
             }
         }
         for group in matched.chunk_by(|a, b| a.0 == b.0) {
             let i = group[0].0;
-            let r = &rs.rules()[i];
+            let r = &rs.compiled()[i];
             let stages = group.iter().map(|&(_, s)| s);
             let max_keys = self.options.max_keys_per_event;
             match (&r.body, &mut self.rules[i].1) {
@@ -235,7 +242,7 @@ impl Stream {
     pub fn flush(&mut self, rs: &RuleSet) -> Vec<Alert> {
         self.sync(rs);
         let mut out = Vec::new();
-        for (i, r) in rs.rules().iter().enumerate() {
+        for (i, r) in rs.compiled().iter().enumerate() {
             match (&r.body, &mut self.rules[i].1) {
                 (Body::Sequence(spec), RuleState::Sequence(st)) => {
                     st.flush(&mut Ctx {

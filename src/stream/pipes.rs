@@ -1,7 +1,7 @@
 //! `| head N` and `| tail N`: what is left of a rule's alerts after its pipes, in order.
 
+use crate::alert::Alert;
 use crate::ast::Pipe;
-use crate::ruleset::Alert;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 

@@ -5,9 +5,9 @@
 use super::pipes::Pipes;
 use super::record::{KeyTuple, Record};
 use super::{Stats, StreamOptions};
+use crate::alert::Alert;
 use crate::matcher::query::SampleSpec;
 use crate::rule::Rule;
-use crate::ruleset::Alert;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 

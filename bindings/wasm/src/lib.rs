@@ -6,9 +6,7 @@
 //! fallible call returns a `Result`.
 
 use eqlite::input;
-use eqlite::rule::Loaded;
-use eqlite::stream::{Stats, Stream, StreamOptions};
-use eqlite::{Alert, Diagnostic, Options, RuleSet};
+use eqlite::{Alert, Error, ErrorKind, Loaded, Options, Pack, RuleKind, RuleSet, Span, Stats, Stream, StreamOptions};
 use serde::Serialize;
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -84,6 +82,8 @@ export interface StageExplanation {
 
 /** A problem with a query or rule, positioned in the text that was checked. */
 export interface Diagnostic {
+  /** "parse", "verify", "rule_file", "duplicate", "limit", "event" or "io". */
+  kind: string;
   message: string;
   /** 1-based line and column (column in characters). */
   line: number;
@@ -116,6 +116,12 @@ export interface RuleInfo {
   index: string[];
   tactics: MitreRef[];
   techniques: MitreRef[];
+  /** The query language ("eql"). */
+  language: string;
+  /** Every field the rule reads (conditions, join keys, timestamps, the category field), sorted. */
+  fields: string[];
+  /** Where the rule came from: a file name, "rule", or the id of a query added with addQuery. */
+  origin: string;
 }
 
 /** An input item that could not be read as an event. */
@@ -213,28 +219,34 @@ fn set(obj: &JsValue, key: &str, v: JsValue) {
 }
 
 /// A diagnostic as a thrown `Error` with its position fields.
-fn diag_error(d: &Diagnostic) -> JsValue {
-    let e: JsValue = js_sys::Error::new(&d.message).into();
+fn diag_error(d: &Error) -> JsValue {
+    let e: JsValue = js_sys::Error::new(d.message()).into();
+    let p = d.position().unwrap_or_default();
     for (k, v) in [
-        ("line", d.line),
-        ("column", d.column),
-        ("columnUtf16", d.column_utf16),
-        ("start", d.start),
-        ("end", d.end),
-        ("startUtf16", d.start_utf16),
-        ("endUtf16", d.end_utf16),
+        ("line", p.line),
+        ("column", p.column),
+        ("columnUtf16", p.column_utf16),
+        ("start", p.start),
+        ("end", p.end),
+        ("startUtf16", p.start_utf16),
+        ("endUtf16", p.end_utf16),
     ] {
         set(&e, k, JsValue::from_f64(v as f64));
     }
-    set(&e, "rendered", JsValue::from_str(&d.rendered));
+    set(&e, "rendered", JsValue::from_str(&d.rendered()));
     e
 }
 
-fn json_error(e: &serde_json::Error) -> JsValue {
-    let err: JsValue = js_sys::Error::new(&format!("invalid event: {e}")).into();
-    if e.line() > 0 {
-        set(&err, "line", JsValue::from_f64(e.line() as f64));
-        set(&err, "column", JsValue::from_f64(e.column() as f64));
+/// A bad event as `invalid event: …`, with its position.
+fn event_message(e: &Error) -> String {
+    format!("invalid event: {e}")
+}
+
+fn json_error(e: &Error) -> JsValue {
+    let err: JsValue = js_sys::Error::new(&event_message(e)).into();
+    if let Some(p) = e.position() {
+        set(&err, "line", JsValue::from_f64(p.line as f64));
+        set(&err, "column", JsValue::from_f64(p.column as f64));
     }
     err
 }
@@ -264,8 +276,6 @@ pub struct Engine {
     stream: Stream,
     stream_options: StreamOptions,
     pushed: u64,
-    /// Evaluation buffers, reused from call to call.
-    scratch: eqlite::matcher::eval::Scratch,
 }
 
 impl Engine {
@@ -408,23 +418,26 @@ impl Engine {
             ..StreamOptions::default()
         };
         let stream = Stream::new(&rules, stream_options.clone());
-        Ok(Engine { rules, stream, stream_options, pushed: 0, scratch: eqlite::matcher::eval::Scratch::default() })
+        Ok(Engine { rules, stream, stream_options, pushed: 0 })
     }
 
     /// Loads the embedded kubelet rule pack; returns the number of rules added.
     #[wasm_bindgen(js_name = loadDefaultRules)]
     pub fn load_default_rules(&mut self) -> Result<usize, JsValue> {
-        self.rules.add_kubelet_pack().map_err(|d| diag_error(&d))
+        let report = self.rules.load(&Pack::kubelet());
+        match report.errors.first() {
+            Some(e) => Err(diag_error(e)),
+            None => Ok(report.loaded.len()),
+        }
     }
 
     /// Adds a rule in Elastic's detection-rules TOML format; returns its rule id. A rule that
     /// is not EQL (KQL, ES|QL, …) is refused with an Error saying so.
     #[wasm_bindgen(js_name = addRuleToml)]
     pub fn add_rule_toml(&mut self, text: &str) -> Result<String, JsValue> {
-        match self.rules.add_toml(text, "rule").map_err(|d| diag_error(&d))?.pop() {
-            Some(Loaded::Rule(r)) => Ok(r.id),
-            Some(Loaded::Skipped { id, reason, .. }) => Err(error(&format!("rule {id} was not added: it is {reason}"))),
-            None => Err(error("no rule in the text")),
+        match self.rules.add_toml(text, "rule").map_err(|d| diag_error(&d))? {
+            Loaded::Rule(r) => Ok(r.id),
+            Loaded::Skipped { id, reason, .. } => Err(error(&format!("rule {id} was not added: it is {reason}"))),
         }
     }
 
@@ -460,54 +473,7 @@ impl Engine {
     /// The loaded rules' metadata.
     #[wasm_bindgen(unchecked_return_type = "RuleInfo[]")]
     pub fn rules(&self) -> Result<JsValue, JsValue> {
-        #[derive(Serialize)]
-        struct Info<'a> {
-            rule_id: &'a str,
-            name: &'a str,
-            description: &'a str,
-            severity: &'a str,
-            risk_score: i64,
-            query: &'a str,
-            kind: &'static str,
-            tags: &'a [String],
-            index: &'a [String],
-            tactics: Vec<&'a eqlite::rule::Reference>,
-            techniques: Vec<eqlite::rule::Reference>,
-        }
-        let infos: Vec<Info> = self
-            .rules
-            .rules()
-            .iter()
-            .map(|c| {
-                let r = &c.rule;
-                Info {
-                    rule_id: &r.id,
-                    name: &r.name,
-                    description: &r.description,
-                    severity: &r.severity,
-                    risk_score: r.risk_score,
-                    query: &r.query,
-                    kind: match c.body {
-                        eqlite::ruleset::Body::Event(_) => "event",
-                        eqlite::ruleset::Body::Sequence(_) => "sequence",
-                        eqlite::ruleset::Body::Sample(_) => "sample",
-                    },
-                    tags: &r.tags,
-                    index: &r.index,
-                    tactics: r.threat.iter().filter_map(|t| t.tactic.as_ref()).collect(),
-                    techniques: r
-                        .threat
-                        .iter()
-                        .flat_map(|t| &t.technique)
-                        .flat_map(|t| {
-                            std::iter::once(eqlite::rule::Reference { id: t.id.clone(), name: t.name.clone() })
-                                .chain(t.subtechnique.iter().cloned())
-                        })
-                        .collect(),
-                }
-            })
-            .collect();
-        to_js(&infos)
+        to_js(&self.rules.summaries())
     }
 
     /// The single-event rules that match one event (a JS object or JSON text). Stateless;
@@ -517,9 +483,9 @@ impl Engine {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "EventInput")] event: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let cx = &mut self.scratch;
-        let alerts: Vec<Alert> = with_event(&self.rules, &event, |ev| {
-            self.rules.matches(ev, cx).into_iter().map(|i| Alert::new(&self.rules.rules()[i].rule, vec![0])).collect()
+        let rules = &self.rules;
+        let alerts: Vec<Alert> = with_event(rules, &event, |ev| {
+            rules.matches(ev).into_iter().filter_map(|i| rules.rule(i)).map(|r| Alert::new(r, vec![0])).collect()
         })?;
         camel_alerts(&alerts)
     }
@@ -557,15 +523,15 @@ impl Engine {
         }
         impl Serialize for Alerts<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq(self.found.iter().map(|(i, events)| {
-                    let r = &self.rules.rules()[*i].rule;
-                    JsAlert {
+                s.collect_seq(self.found.iter().filter_map(|(i, events)| {
+                    let r = self.rules.rule(*i)?;
+                    Some(JsAlert {
                         rule_id: &r.id,
                         rule_name: &r.name,
                         severity: &r.severity,
                         risk_score: r.risk_score,
                         events,
-                    }
+                    })
                 }))
             }
         }
@@ -577,7 +543,7 @@ impl Engine {
             stats: Stats,
         }
         let index: std::collections::HashMap<&str, usize> =
-            self.rules.rules().iter().enumerate().map(|(i, r)| (r.rule.id.as_str(), i)).collect();
+            self.rules.rules().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
         let keep = |found: &mut Vec<(usize, Vec<u64>)>, alerts: Vec<Alert>| {
             found.extend(alerts.into_iter().filter_map(|a| index.get(a.rule_id.as_str()).map(|&i| (i, a.events))));
         };
@@ -596,12 +562,15 @@ impl Engine {
             for item in input::split(&text) {
                 match item.map(|raw| (raw, self.rules.read_json(raw.json))) {
                     Ok((_, Ok(ev))) => keep(&mut batch.alerts.found, stream.push(&self.rules, &ev, batch.events)),
-                    Ok((raw, Err(e))) => batch.errors.push(InputErr {
-                        position: batch.events,
-                        line: raw.line + e.line().saturating_sub(1),
-                        column: e.column(),
-                        message: format!("invalid event: {e}"),
-                    }),
+                    Ok((raw, Err(e))) => {
+                        let p = e.position().unwrap_or_default();
+                        batch.errors.push(InputErr {
+                            position: batch.events,
+                            line: raw.line + p.line.saturating_sub(1),
+                            column: p.column,
+                            message: event_message(&e),
+                        })
+                    }
                     Err(e) => batch.errors.push(InputErr {
                         position: batch.events,
                         line: e.line,
@@ -704,16 +673,16 @@ impl Engine {
         let reports = with_event(&self.rules, &event, |ev| {
             selected
                 .iter()
-                .map(|&i| {
-                    let c = &self.rules.rules()[i];
+                .filter_map(|&i| {
+                    let r = self.rules.rule(i)?;
                     let explanations = self.rules.explain(i, ev);
-                    Report {
-                        rule_id: &c.rule.id,
-                        rule_name: &c.rule.name,
+                    Some(Report {
+                        rule_id: &r.id,
+                        rule_name: &r.name,
                         matched: explanations.iter().any(|e| e.result == Some(true)),
-                        sequence: c.is_sequence(),
+                        sequence: self.rules.kind(i) != Some(RuleKind::Event),
                         explanations,
-                    }
+                    })
                 })
                 .collect::<Vec<_>>()
         })?;
@@ -763,7 +732,7 @@ impl Engine {
 #[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
 pub fn check(eql: &str) -> Result<JsValue, JsValue> {
     let mut rs = RuleSet::default();
-    let diags: Vec<Diagnostic> = rs.add_query("check", eql).err().into_iter().collect();
+    let diags: Vec<Error> = rs.add_query("check", eql).err().into_iter().collect();
     to_js(&diags)
 }
 
@@ -772,18 +741,14 @@ pub fn check(eql: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = checkRuleToml, unchecked_return_type = "Diagnostic[]")]
 pub fn check_rule_toml(text: &str) -> Result<JsValue, JsValue> {
     let mut rs = RuleSet::default();
-    let diags: Vec<Diagnostic> = match rs.add_toml(text, "rule") {
-        Ok(loaded) => loaded
-            .into_iter()
-            .filter_map(|l| match l {
-                Loaded::Skipped { id, reason, .. } => Some(Diagnostic::new(
-                    text,
-                    eqlite::span::Span::default(),
-                    format!("rule {id} is {reason}; it would be skipped"),
-                )),
-                Loaded::Rule(_) => None,
-            })
-            .collect(),
+    let diags: Vec<Error> = match rs.add_toml(text, "rule") {
+        Ok(Loaded::Skipped { id, reason, .. }) => vec![Error::new(
+            ErrorKind::RuleFile,
+            text,
+            Span::default(),
+            format!("rule {id} is {reason}; it would be skipped"),
+        )],
+        Ok(Loaded::Rule(_)) => vec![],
         Err(d) => vec![d],
     };
     to_js(&diags)

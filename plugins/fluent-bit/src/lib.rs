@@ -15,8 +15,7 @@
 //! Rules compile once per module instance, on the first call; one [`Stream`] per instance keeps
 //! sequence rules working across calls.
 
-use eqlite::stream::{Stream, StreamOptions};
-use eqlite::{Alert, RuleSet};
+use eqlite::{Alert, Loaded, Pack, RuleSet, Stream, StreamOptions};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -134,16 +133,7 @@ pub struct Filter {
     record_time: Option<i64>,
 }
 
-/// Elastic's default risk score for a severity label, used as the numeric `event.severity`.
-pub fn severity_number(label: &str) -> i64 {
-    match label.to_ascii_lowercase().as_str() {
-        "low" => 21,
-        "medium" => 47,
-        "high" => 73,
-        "critical" => 99,
-        _ => 0,
-    }
-}
+pub use eqlite::severity_number;
 
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialise")
@@ -157,9 +147,7 @@ impl Filter {
     pub fn new(rules: RuleSet) -> Filter {
         let meta = rules
             .rules()
-            .iter()
             .map(|r| {
-                let r = &r.rule;
                 let technique_ids = dedup(r.technique_ids());
                 let tactic_ids = dedup(r.tactic_ids());
                 let alert_head = format!(
@@ -467,17 +455,10 @@ const BUILT_IN_RULES: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/bui
 /// The rules compiled into the module, and the messages of built-in rule files that failed to
 /// compile (skipped: a module that traps on every record would lose them all in Fluent Bit).
 pub fn embedded_rules() -> (RuleSet, Vec<String>) {
-    if BUILT_IN_RULES.is_empty() {
-        return (RuleSet::kubelet(), vec![]);
-    }
+    let pack = if BUILT_IN_RULES.is_empty() { Pack::kubelet() } else { Pack::embedded(BUILT_IN_RULES, "") };
     let mut rs = RuleSet::default();
-    let mut errors = vec![];
-    for (name, text) in BUILT_IN_RULES {
-        if let Err(d) = rs.add_toml(text, name) {
-            errors.push(d.message);
-        }
-    }
-    (rs, errors)
+    let report = rs.load(&pack);
+    (rs, report.errors.iter().map(|e| e.message().to_string()).collect())
 }
 
 /// Adds the `*.toml` rules of `dir` (in file-name order) to `rs`; a rule with an id already in
@@ -499,21 +480,21 @@ pub fn load_rules_dir(rs: &mut RuleSet, dir: &Path) -> Vec<String> {
                 continue;
             }
         };
-        let loaded = match eqlite::rule::parse_rule_toml(&text, &origin) {
+        let loaded = match eqlite::parse_rule_toml(&text, &origin) {
             Ok(l) => l,
             Err(d) => {
-                errors.push(d.message);
+                errors.push(d.message().to_string());
                 continue;
             }
         };
-        let eqlite::rule::Loaded::Rule(rule) = loaded else { continue };
+        let Loaded::Rule(rule) = loaded else { continue };
         // Replace a rule with the same id, restoring it if the new one does not compile.
-        let old = rs.position(&rule.id).map(|i| rs.rules()[i].rule.clone());
+        let old = rs.position(&rule.id).and_then(|i| rs.rule(i)).cloned();
         if old.is_some() {
             rs.remove(&rule.id);
         }
         if let Err(d) = rs.add_toml(&text, &origin) {
-            errors.push(d.message);
+            errors.push(d.message().to_string());
             if let Some(old) = old {
                 let _ = rs.add(old);
             }

@@ -17,8 +17,8 @@
 //! debug build of this harness (the interpreter is then far too slow), unless
 //! `EQLITE_HARNESS_DEBUG=1`: run it with `--release`, as test.sh does.
 
-use eqlite::stream::{Stream, StreamOptions};
 use eqlite::{Alert, RuleSet};
+use eqlite::{Stream, StreamOptions};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -333,7 +333,7 @@ fn host(target: &'static str) -> Option<Host> {
 
 fn rules() -> &'static RuleSet {
     static RS: OnceLock<RuleSet> = OnceLock::new();
-    RS.get_or_init(RuleSet::kubelet)
+    RS.get_or_init(|| RuleSet::from_pack(&eqlite::Pack::kubelet(), eqlite::Options::default()).unwrap())
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -450,7 +450,7 @@ fn sev(label: &str) -> i64 {
 /// The alert members the README documents, built independently of the module's code.
 fn alert_fields(alerts: &[Alert]) -> Map<String, Value> {
     let rs = rules();
-    let rule = |id: &str| &rs.rules()[rs.position(id).unwrap()].rule;
+    let rule = |id: &str| rs.rule(rs.position(id).unwrap()).unwrap();
     let mut ids: Vec<String> = vec![];
     let mut names: Vec<String> = vec![];
     let (mut techniques, mut tactics): (Vec<String>, Vec<String>) = (vec![], vec![]);

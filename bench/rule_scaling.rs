@@ -18,9 +18,9 @@
 //! Times are CPU time of this thread (`CLOCK_THREAD_CPUTIME_ID`), so that other load on a shared
 //! machine inflates them less than wall time; wall time is reported too.
 
-use eqlite::matcher::eval::Scratch;
-use eqlite::stream::{Stream, StreamOptions};
+use eqlite::internals::eval::Scratch;
 use eqlite::RuleSet;
+use eqlite::{Stream, StreamOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -78,11 +78,11 @@ struct Set {
 
 fn kubelet_single() -> RuleSet {
     let mut rs = RuleSet::default();
-    for (name, text) in eqlite::ruleset::KUBELET_PACK {
+    for f in eqlite::Pack::kubelet().files() {
         let mut probe = RuleSet::default();
-        probe.add_toml(text, name).expect("kubelet rule compiles");
-        if !probe.rules()[0].is_sequence() {
-            rs.add_toml(text, name).expect("kubelet rule compiles");
+        probe.add_toml(&f.text, &f.origin).expect("kubelet rule compiles");
+        if probe.kind(0) == Some(eqlite::RuleKind::Event) {
+            rs.add_toml(&f.text, &f.origin).expect("kubelet rule compiles");
         }
     }
     rs
@@ -94,7 +94,7 @@ fn corpus_set(texts: &[(String, String)], n: usize) -> RuleSet {
     for i in 0..n.min(total) {
         let (origin, text) = &texts[i * total / n.min(total)];
         if let Err(d) = rs.add_toml(text, origin) {
-            eprintln!("rule_scaling: {origin}: {}", d.message);
+            eprintln!("rule_scaling: {origin}: {}", d.message());
         }
     }
     rs
@@ -138,7 +138,7 @@ fn main() {
     }
 
     // Corpus texts, sorted by path.
-    let files = eqlite::rule::toml_files(&corpus).unwrap_or_default();
+    let files = eqlite::toml_files(&corpus).unwrap_or_default();
     let texts: Vec<(String, String)> =
         files.iter().filter_map(|f| std::fs::read_to_string(f).ok().map(|t| (f.display().to_string(), t))).collect();
     if texts.is_empty() {
@@ -153,7 +153,7 @@ fn main() {
     let mut all_fields = 0;
     for _ in 0..compile_reps {
         let t = Timer::start();
-        let rs = RuleSet::kubelet();
+        let rs = RuleSet::from_pack(&eqlite::Pack::kubelet(), eqlite::Options::default()).unwrap();
         kub.push(t.stop());
         std::hint::black_box(&rs);
         if !texts.is_empty() {
@@ -164,7 +164,7 @@ fn main() {
             }
             all.push(t.stop());
             all_rules = rs.len();
-            all_fields = rs.fields().len();
+            all_fields = eqlite::internals::fields(&rs).len();
         }
     }
     let fmt_times = |v: &[(f64, f64)]| {
@@ -195,7 +195,10 @@ fn main() {
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
 
     let mut sets = vec![
-        Set { name: "kubelet".into(), rs: RuleSet::kubelet() },
+        Set {
+            name: "kubelet".into(),
+            rs: RuleSet::from_pack(&eqlite::Pack::kubelet(), eqlite::Options::default()).unwrap(),
+        },
         Set { name: "kubelet-single".into(), rs: kubelet_single() },
     ];
     if !texts.is_empty() {
@@ -218,7 +221,7 @@ fn main() {
     for s in &sets {
         for l in lines.iter().take(2000) {
             let ev = s.rs.read_json(l).expect("valid event");
-            std::hint::black_box(s.rs.matches(&ev, &mut cx));
+            std::hint::black_box(eqlite::internals::matches_with(&s.rs, &ev, &mut cx));
         }
     }
     for l in lines.iter().filter(|_| !sets.is_empty()) {
@@ -241,7 +244,7 @@ fn main() {
             let mut hits = 0usize;
             for l in &lines {
                 let ev = rs.read_json(l).expect("valid event");
-                hits += rs.matches(&ev, &mut cx).len();
+                hits += eqlite::internals::matches_with(rs, &ev, &mut cx).len();
             }
             smp.matches.push(t.stop());
             smp.single_hits = hits;
@@ -267,13 +270,13 @@ fn main() {
         if k > 0 {
             out.push(',');
         }
-        let seqs = s.rs.rules().iter().filter(|r| r.is_sequence()).count();
+        let seqs = (0..s.rs.len()).filter(|&i| s.rs.kind(i) != Some(eqlite::RuleKind::Event)).count();
         out.push_str(&format!(
             "{{\"name\":\"{}\",\"rules\":{},\"sequences\":{seqs},\"fields\":{},\"alerts\":{},\"single_hits\":{},\
              \"read_ns\":{:.1},\"match_ns\":{:.1},\"push_ns\":{:.1},\"push_wall_ns\":{:.1},\"push_ns_all\":[{}]}}",
             s.name,
             s.rs.len(),
-            s.rs.fields().len(),
+            eqlite::internals::fields(&s.rs).len(),
             smp.alerts,
             smp.single_hits,
             per(&smp.read, true),
@@ -297,22 +300,18 @@ fn main() {
 /// every stage of a sequence) timed alone over all events, read beforehand. Reports the costliest
 /// rules and totals by the operating system a rule tests (`host.os.type == "…"` in its query).
 fn per_rule_costs(name: &str, rs: &RuleSet, lines: &[&str], top: usize) -> String {
-    use eqlite::ruleset::Body;
+    use eqlite::internals::Body;
     let events: Vec<eqlite::Event> = lines.iter().map(|l| rs.read_json(l).expect("valid event")).collect();
-    let cat = rs.fields().lookup("event.category").unwrap_or(0);
+    let cat = eqlite::internals::fields(rs).lookup("event.category").unwrap_or(0);
     let mut cx = Scratch::default();
     let mut rows = Vec::new();
-    for r in rs.rules() {
-        let matchers: Vec<&eqlite::matcher::node::EventMatcher> = match &r.body {
-            Body::Event(m) => vec![m],
-            Body::Sequence(s) => s.matchers().collect(),
-            Body::Sample(s) => s.stages.iter().map(|st| &st.matcher).collect(),
-        };
+    for r in eqlite::internals::compiled(rs) {
+        let matchers: Vec<&eqlite::internals::EventMatcher> = r.matchers().collect();
         let t = Timer::start();
         let mut hits = 0usize;
         for ev in &events {
             for m in &matchers {
-                hits += usize::from(eqlite::matcher::eval::matches(m, ev, cat, &mut cx));
+                hits += usize::from(eqlite::internals::eval::matches(m, ev, cat, &mut cx));
             }
         }
         let (cpu, _) = t.stop();
@@ -325,7 +324,14 @@ fn per_rule_costs(name: &str, rs: &RuleSet, lines: &[&str], top: usize) -> Strin
             Body::Event(m) => m.category.clone().unwrap_or_else(|| "any".into()),
             _ => "sequence".into(),
         };
-        rows.push((cpu / events.len() as f64 * 1e9, r.rule.name.clone(), category, os, hits, r.is_sequence()));
+        rows.push((
+            cpu / events.len() as f64 * 1e9,
+            r.rule.name.clone(),
+            category,
+            os,
+            hits,
+            !matches!(r.body, Body::Event(_)),
+        ));
     }
     let total: f64 = rows.iter().map(|r| r.0).sum();
     let mut by_os: Vec<(&str, f64, usize)> = Vec::new();
