@@ -15,6 +15,13 @@ for t in wasm32-unknown-unknown wasm32-wasip1; do
   rustup target list --installed | grep -qx "$t" || { step "rustup target add $t"; rustup target add "$t"; }
 done
 
+# The declared minimum supported Rust version, for the MSRV check of the test command.
+MSRV=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+if ! cargo "+$MSRV" --version >/dev/null 2>&1; then
+  step "rustup toolchain install $MSRV (the crate's rust-version)"
+  rustup toolchain install "$MSRV" --profile minimal >/dev/null
+fi
+
 # Nightly, for cargo-fuzz (the fuzz smoke test); optional: skipped when it cannot be installed.
 if ! cargo +nightly --version >/dev/null 2>&1; then
   step "rustup toolchain install nightly (optional, for fuzzing)"

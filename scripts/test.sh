@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
+# This is the CI command: tests that need ../shared fail loudly without it (tests/common/mod.rs).
+export CI="${CI:-true}"
+
 section "setup"
 bash scripts/setup.sh
 
@@ -13,8 +16,17 @@ cargo fmt --all --check
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p eqlite-wasm --target wasm32-unknown-unknown -- -D warnings
 
-section "core, CLI, conformance, corpus, kubelet pack (native)"
+section "API docs (missing docs and broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p eqlite
+
+section "core, CLI, conformance, corpus, kubelet pack, quickstart doctest (native)"
 cargo test -q --workspace --exclude eqlite-wasm --exclude eqlite-fluent-bit
+
+section "the crate as published: cargo package, then build, test and install the packaged crate"
+bash scripts/package-check.sh
+
+section "minimum supported Rust version ($(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml))"
+cargo "+$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)" check -q -p eqlite --lib --bins
 
 section "wasm API in Node (wasm-bindgen-test)"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

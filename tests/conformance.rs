@@ -9,16 +9,10 @@ use eqlite::{Stream, StreamOptions};
 use serde::Deserialize;
 use std::path::PathBuf;
 
+mod common;
+
 fn dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
-    if d.is_dir() {
-        Some(d)
-    } else if std::env::var_os("CI").is_some() {
-        panic!("the conformance suites are missing at {} (CI is set)", d.display());
-    } else {
-        eprintln!("skipping: no suites at {}", d.display());
-        None
-    }
+    common::shared("testdata")
 }
 
 #[derive(Deserialize)]

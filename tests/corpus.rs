@@ -4,17 +4,11 @@ use eqlite::RuleSet;
 use eqlite::{parse_rule_toml, Loaded};
 use std::path::{Path, PathBuf};
 
+mod common;
+
 /// The corpus's rule files in path order; `None` (skip) when the corpus is absent outside CI.
 fn corpus_files() -> Option<Vec<PathBuf>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/detection-rules");
-    if dir.is_dir() {
-        Some(eqlite::toml_files(&dir).unwrap())
-    } else if std::env::var_os("CI").is_some() {
-        panic!("the detection-rules corpus is missing at {} (CI is set)", dir.display());
-    } else {
-        eprintln!("skipping: no corpus at {}", dir.display());
-        None
-    }
+    common::shared("corpus/detection-rules").map(|dir| eqlite::toml_files(&dir).unwrap())
 }
 
 #[test]

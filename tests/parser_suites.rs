@@ -1,17 +1,11 @@
 //! Elasticsearch's own parser test lists: every query of queries-supported.eql parses, and every
 //! unit of queries-unsupported.eql is rejected with a message that says what is not supported.
 
-use std::path::PathBuf;
+mod common;
 
 fn suite(name: &str) -> Option<String> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/es-eql-parser").join(name);
-    match std::fs::read_to_string(&p) {
-        Ok(s) => Some(s),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("missing test suite {} (CI is set)", p.display())
-        }
-        Err(_) => None,
-    }
+    let p = common::shared(&format!("testdata/es-eql-parser/{name}"))?;
+    Some(std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
 }
 
 /// GrammarTests' format: `//` lines and blank lines are skipped; a query ends at a line ending in

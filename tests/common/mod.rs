@@ -1,0 +1,18 @@
+//! What the integration tests share: finding the reference data in `../shared` beside the
+//! repository (conformance suites, the detection-rules corpus, parser suites).
+
+use std::path::PathBuf;
+
+/// `../shared/<rel>` if it exists. When it does not, the test fails under CI (`CI` set, as
+/// `scripts/test.sh` sets it) and is skipped elsewhere, saying what is missing either way.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0") {
+        panic!("{} is missing: CI needs ../shared beside the repository", p.display());
+    }
+    eprintln!("skipping: {} is missing (../shared is not beside the repository)", p.display());
+    None
+}
