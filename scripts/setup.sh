@@ -44,8 +44,17 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install -q wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
 fi
 
-# Node packages: binaryen (wasm-opt), playwright-core, typescript — pinned by package-lock.json.
-if [ ! -x tests/js/node_modules/.bin/wasm-opt ] || [ ! -d tests/js/node_modules/playwright-core ] || [ ! -d tests/js/node_modules/typescript ]; then
+# Node packages, pinned by package-lock.json: binaryen (wasm-opt), playwright-core, typescript, and
+# the runtimes and bundlers the npm package is tested in (deno, bun, workerd, vite, esbuild), which
+# carry their binaries. Reinstalled when any pinned version is missing or differs.
+npm_current() {
+  node -e 'const fs = require("fs"), want = require("./tests/js/package.json").devDependencies;
+    for (const [name, v] of Object.entries(want)) {
+      try { if (JSON.parse(fs.readFileSync(`tests/js/node_modules/${name}/package.json`)).version !== v) process.exit(1); }
+      catch { process.exit(1); }
+    }'
+}
+if ! npm_current; then
   step "npm ci (tests/js)"
   (cd tests/js && npm ci --no-audit --no-fund --silent)
 fi

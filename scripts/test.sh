@@ -41,6 +41,9 @@ section "npm package: build, import as a dependency, type-check"
 bash scripts/build-wasm.sh
 (cd tests/js/consumer && npm install --no-audit --no-fund --silent && node --test consumer.test.mjs && ../node_modules/.bin/tsc -p tsconfig.json)
 
+section "npm package in Node, Deno, Bun (+ bun build --compile), workerd, Vite + Chromium; README code blocks"
+node --test tests/js/runtimes.test.mjs
+
 section "npm package: hostile objects and a 100 MB paste (Node)"
 node --test tests/js/hostile.test.mjs
 

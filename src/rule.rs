@@ -5,6 +5,9 @@ use crate::error::{Error, ErrorKind};
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
 
+/// The severity labels detection-rules' schema and Kibana accept; anything else is refused.
+pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
 /// A rule's metadata and query text. Compiling the query is a rule set's job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Rule {
@@ -129,7 +132,7 @@ struct RuleTable {
     #[serde(default)]
     description: String,
     #[serde(default)]
-    severity: Option<String>,
+    severity: Option<toml::Spanned<String>>,
     #[serde(default)]
     risk_score: Option<i64>,
     #[serde(default)]
@@ -175,13 +178,21 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Error> {
         };
         return Ok(Loaded::Skipped { id, name, reason: format!("{what}, not EQL") });
     }
+    let severity = match r.severity {
+        None => "medium".to_string(),
+        Some(s) if SEVERITIES.contains(&s.get_ref().as_str()) => s.into_inner(),
+        Some(s) => {
+            let msg = format!("{origin}: severity must be one of low, medium, high, critical, not {:?}", s.get_ref());
+            return Err(Diagnostic::new(text, Span::new(s.span().start, s.span().end), msg));
+        }
+    };
     // The query is parsed when a rule set compiles it; its errors are then placed in this text.
     let query_text = r.query.ok_or_else(|| missing("query"))?.into_inner();
     Ok(Loaded::Rule(Box::new(Rule {
         id,
         name,
         description: r.description.trim().to_string(),
-        severity: r.severity.unwrap_or_else(|| "medium".into()),
+        severity,
         risk_score: r.risk_score.unwrap_or(0),
         query: query_text,
         language,

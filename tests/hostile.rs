@@ -364,11 +364,20 @@ fn hostile_rule_toml() {
         ),
         ("deep query", rule(&format!("process where {}a{}", "(".repeat(10_000), ")".repeat(10_000))), "more than 32"),
         ("not a table", "rule = 1".to_string(), "invalid rule TOML"),
+        (
+            "unknown severity",
+            rule("any where true").replace("[rule]\n", "[rule]\nseverity = \"urgent\"\n"),
+            "severity must be one of",
+        ),
         ("empty", String::new(), "invalid rule TOML"),
     ] {
         let m = timed(what, Duration::from_secs(10), || add(&text)).unwrap_err();
         assert!(m.contains(want), "{what}: {m}");
     }
+    // The severity error points at the value.
+    let text = rule("any where true").replace("[rule]\n", "[rule]\nseverity = \"Urgent\"\n");
+    let d = RuleSet::default().add_toml(&text, "t.toml").unwrap_err();
+    assert_eq!(&text[d.start..d.end], "\"Urgent\"", "{}", d.message);
     // A 1 MB description is just text.
     let big = format!(
         "[rule]\nrule_id = \"x\"\nlanguage = \"eql\"\ndescription = \"{}\"\nquery = 'any where true'\n",

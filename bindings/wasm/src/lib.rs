@@ -14,11 +14,17 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
+/// <reference lib="esnext.disposable" />
+// (wasm-bindgen gives every class a `[Symbol.dispose]()`, which ES2022 and older libs lack.)
+
+/** A rule's severity, as detection-rules and Kibana define it. */
+export type Severity = "low" | "medium" | "high" | "critical";
+
 /** An alert: a rule and the 0-based positions of the events that make up the match. */
 export interface Alert {
   ruleId: string;
   ruleName: string;
-  severity: string;
+  severity: Severity;
   riskScore: number;
   /** Positions of the events (in the batch, or in the order they were pushed). */
   events: number[];
@@ -107,7 +113,7 @@ export interface RuleInfo {
   ruleId: string;
   name: string;
   description: string;
-  severity: string;
+  severity: Severity;
   riskScore: number;
   query: string;
   /** "event", "sequence" or "sample". */
@@ -172,7 +178,7 @@ export type InputItem =
 export interface QueryMeta {
   name?: string;
   description?: string;
-  severity?: string;
+  severity?: Severity;
   riskScore?: number;
 }
 
@@ -459,7 +465,12 @@ impl Engine {
         let mut rule = eqlite::Rule::from_query(id, eql);
         rule.name = m.name.unwrap_or(rule.name);
         rule.description = m.description.unwrap_or_default();
-        rule.severity = m.severity.unwrap_or(rule.severity);
+        if let Some(s) = m.severity {
+            if !eqlite::rule::SEVERITIES.contains(&s.as_str()) {
+                return Err(error(&format!("severity must be one of low, medium, high, critical, not {s:?}")));
+            }
+            rule.severity = s;
+        }
         rule.risk_score = m.risk_score.map_or(rule.risk_score, |r| r.clamp(0.0, 100.0) as i64);
         self.rules.add(rule).map(|_| ()).map_err(|d| diag_error(&d))
     }

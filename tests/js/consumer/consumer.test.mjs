@@ -40,3 +40,16 @@ test("explanations, diagnostics and errors have the documented shape", () => {
   assert.throws(() => engine.addQuery("bad", "process where x ="), (e) => e instanceof Error && e.line === 1 && typeof e.startUtf16 === "number");
   assert.match(version(), /^\d+\.\d+\.\d+$/);
 });
+
+test("severity is one of the four labels of the declared Severity type; others are refused", () => {
+  const engine = new Engine();
+  engine.loadDefaultRules();
+  const labels = new Set(engine.rules().map((r) => r.severity));
+  assert.ok([...labels].every((s) => ["low", "medium", "high", "critical"].includes(s)), [...labels].join());
+  engine.addQuery("q", "process where true", { severity: "critical" });
+  assert.equal(engine.evaluate({ event: { category: "process" } }).find((a) => a.ruleId === "q").severity, "critical");
+  assert.throws(() => engine.addQuery("bad", "process where true", { severity: "urgent" }), /severity must be one of low, medium, high, critical/);
+  const toml = '[rule]\nrule_id = "t"\nlanguage = "eql"\nseverity = "High"\nquery = "process where true"\n';
+  assert.throws(() => engine.addRuleToml(toml), (e) => /severity must be one of/.test(e.message) && e.line === 4 && toml.slice(e.startUtf16, e.endUtf16) === '"High"');
+  assert.deepEqual(engine.rules().map((r) => r.ruleId).filter((id) => id === "bad" || id === "t"), []);
+});

@@ -1,11 +1,15 @@
-// Type-checked (tsc --noEmit) against the shipped eqlite.d.ts: the public API has real types.
-import { Engine, check, type Alert, type ExplanationNode, type Diagnostic, type BatchResult, type RuleInfo } from "eqlite";
+// Type-checked (tsc --noEmit, strict, skipLibCheck false, lib ES2022 + DOM: see tsconfig.json)
+// against the shipped declarations: the public API has real types.
+import init, { Engine, check, initSync, type Alert, type ExplanationNode, type Diagnostic, type BatchResult, type RuleInfo, type Severity } from "eqlite";
+import wasmModule from "eqlite/eqlite_bg.wasm";
 
 const engine: Engine = new Engine({ latenessMs: 1000 });
 // Optional arguments may be left out.
 const plain: Engine = new Engine();
 plain.addQuery("curl", 'process where process.name == "curl"');
 plain.addQuery("wget", 'process where process.name == "wget"', { name: "wget", severity: "low" });
+// @ts-expect-error: severity is one of four labels, not any string.
+plain.addQuery("nc", 'process where process.name == "nc"', { severity: "urgent" });
 const n: number = engine.loadDefaultRules();
 const rules: RuleInfo[] = engine.rules();
 const alerts: Alert[] = engine.evaluate({ process: { name: "curl" } });
@@ -22,9 +26,18 @@ function walk(node: ExplanationNode, depth = 0): string[] {
 const trees: string[] = engine.explain('{"event":{"category":"process"}}', rules[0].ruleId).flatMap((r) => r.explanations.flatMap((t) => walk(t)));
 const diags: Diagnostic[] = check("process where");
 const column: number = diags[0].columnUtf16;
-const severity: string = rules[0].severity;
+const severity: Severity = rules[0].severity;
+const alertSeverity: "low" | "medium" | "high" | "critical" | undefined = alerts[0]?.severity;
+// Explicit initialisation is typed too: the bare module (Workers), or a URL for init().
+const exportsOf: { memory: WebAssembly.Memory } = initSync({ module: wasmModule });
+const ready: Promise<unknown> = init({ module_or_path: new URL("https://example.com/eqlite_bg.wasm") });
+// Classes are disposable (wasm-bindgen's Symbol.dispose, from the lib the declarations reference).
+{
+  using scoped = new Engine();
+  scoped.loadDefaultRules();
+}
 const kind: "event" | "sequence" | "sample" = rules[0].kind;
-console.log(n, first, positions, lines, trees.length, column, severity, kind);
+console.log(n, first, positions, lines, trees.length, column, severity, alertSeverity, kind, exportsOf, ready);
 
 // The public surface has no `any`: each of these fails to compile if a type degrades to `any`.
 type IsAny<T> = 0 extends 1 & T ? true : false;
