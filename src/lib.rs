@@ -72,7 +72,7 @@ pub use event::Event;
 pub use explain::{Decision, Explanation, JoinKey, StageExplanation};
 pub use pack::{toml_files, LoadReport, Pack, RuleFile, Skipped};
 pub use parser::{parse_query, parse_query_with, Limits};
-pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat};
+pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVERITIES};
 pub use ruleset::{Options, RuleSet};
 pub use span::{Location, Span};
 pub use stream::{run_all, Stats, Stream, StreamOptions};

@@ -183,7 +183,7 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Error> {
         Some(s) if SEVERITIES.contains(&s.get_ref().as_str()) => s.into_inner(),
         Some(s) => {
             let msg = format!("{origin}: severity must be one of low, medium, high, critical, not {:?}", s.get_ref());
-            return Err(Diagnostic::new(text, Span::new(s.span().start, s.span().end), msg));
+            return Err(Error::new(ErrorKind::RuleFile, text, Span::new(s.span().start, s.span().end), msg));
         }
     };
     // The query is parsed when a rule set compiles it; its errors are then placed in this text.

@@ -377,7 +377,7 @@ fn hostile_rule_toml() {
     // The severity error points at the value.
     let text = rule("any where true").replace("[rule]\n", "[rule]\nseverity = \"Urgent\"\n");
     let d = RuleSet::default().add_toml(&text, "t.toml").unwrap_err();
-    assert_eq!(&text[d.start..d.end], "\"Urgent\"", "{}", d.message);
+    assert_eq!(&text[d.span().start..d.span().end], "\"Urgent\"", "{}", d.message());
     // A 1 MB description is just text.
     let big = format!(
         "[rule]\nrule_id = \"x\"\nlanguage = \"eql\"\ndescription = \"{}\"\nquery = 'any where true'\n",

@@ -466,7 +466,7 @@ impl Engine {
         rule.name = m.name.unwrap_or(rule.name);
         rule.description = m.description.unwrap_or_default();
         if let Some(s) = m.severity {
-            if !eqlite::rule::SEVERITIES.contains(&s.as_str()) {
+            if !eqlite::SEVERITIES.contains(&s.as_str()) {
                 return Err(error(&format!("severity must be one of low, medium, high, critical, not {s:?}")));
             }
             rule.severity = s;
