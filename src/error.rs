@@ -46,6 +46,17 @@ impl ErrorKind {
 }
 
 /// An error with its kind, message and position.
+///
+/// ```
+/// use eqlite::{ErrorKind, RuleSet};
+///
+/// let e = RuleSet::default().add_query("q", "process where process.name = \"curl\"").unwrap_err();
+/// assert_eq!(e.kind(), ErrorKind::Parse);
+/// assert!(e.message().contains("use `==`"));
+/// let p = e.position().unwrap();
+/// assert_eq!((p.line, p.column), (1, 28));
+/// assert!(e.rendered().contains("^"), "{}", e.rendered());
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,

@@ -19,6 +19,22 @@ pub struct RuleFile {
 }
 
 /// A set of rule files, and the files that could not be read.
+///
+/// ```
+/// use eqlite::{Pack, RuleSet};
+///
+/// let pack = Pack::from_texts([(
+///     "mine.toml".to_string(),
+///     "[rule]\nrule_id = \"r1\"\nname = \"Curl\"\nlanguage = \"eql\"\ntype = \"eql\"\nseverity = \"low\"\n\
+///      query = 'process where process.name == \"curl\"'\n"
+///         .to_string(),
+/// )]);
+/// let mut rules = RuleSet::default();
+/// let report = rules.load(&pack);
+/// assert_eq!(report.loaded, ["r1"]);
+/// assert!(rules.load(&Pack::kubelet()).is_ok());
+/// assert_eq!(rules.len(), 17);
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Pack {
     files: Vec<RuleFile>,

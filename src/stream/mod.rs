@@ -73,7 +73,28 @@ enum RuleState {
     Sample(SampleState),
 }
 
-/// Streaming evaluation of a [`RuleSet`].
+/// Streaming evaluation of a [`RuleSet`]: push events one at a time (in any order within the
+/// lateness window), get the alerts each completes; `flush` at the end of the input.
+///
+/// ```
+/// use eqlite::{RuleSet, Stream, StreamOptions};
+///
+/// let mut rules = RuleSet::default();
+/// rules.add_query("r", "sequence by host.id with maxspan=1m [process where true] [network where true]")?;
+/// let mut stream = Stream::new(&rules, StreamOptions { lateness_ms: 5_000, ..StreamOptions::default() });
+/// let events = [
+///     r#"{"@timestamp": "2026-12-01T10:00:02Z", "event": {"category": "network"}, "host": {"id": "h1"}}"#,
+///     r#"{"@timestamp": "2026-12-01T10:00:01Z", "event": {"category": "process"}, "host": {"id": "h1"}}"#,
+/// ];
+/// let mut alerts = Vec::new();
+/// for (pos, text) in events.iter().enumerate() {
+///     alerts.extend(stream.push(&rules, &rules.read_json(text)?, pos as u64));
+/// }
+/// alerts.extend(stream.flush(&rules));
+/// // The network event arrived first but happened second: the sequence is (1, 0).
+/// assert_eq!(alerts[0].events, [1, 0]);
+/// # Ok::<(), eqlite::Error>(())
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stream {
     options: StreamOptions,
