@@ -1,12 +1,20 @@
-//! The `regex` operator's pattern language: Lucene's `RegExp` syntax, matched against the whole
-//! value. Patterns are parsed here straight into regex-automata's intermediate representation
-//! and run on its lazy DFA, so matching time is linear in the value's length whatever the pattern.
+//! The `regex` operator's pattern language: Lucene's `RegExp` syntax as Elasticsearch 8.x runs it
+//! (Lucene 9 with the syntax flags `ALL`, plus `ASCII_CASE_INSENSITIVE` for `regex~`), matched
+//! against the whole value. Patterns are parsed here straight into regex-automata's intermediate
+//! representation and run on its lazy DFA, so matching time is linear in the value's length
+//! whatever the pattern.
 //!
 //! Lucene differs from Perl-style regexes: `^`, `$` are ordinary characters (the match is always
-//! anchored), `\d` is just `d` (no shorthand classes), `@` is any string, `#` is the empty
-//! language, `"…"` quotes a literal string, and repetitions stack (`.*?` is `(.*)?`). Lucene's
-//! intersection `&`, complement `~` and numeric intervals `<1-10>` are rejected with an error.
-//! `regex~` is case-insensitive for ASCII letters, like Lucene's `ASCII_CASE_INSENSITIVE` flag.
+//! anchored), `@` is any string, `#` the empty language, `"…"` quotes a literal string, `<1-10>`
+//! is a decimal number in an interval, repetitions stack (`.*?` is `(.*)?`), and the first item
+//! of a concatenation is a character whatever it is (`*a` matches "*a"). `\d \D \s \S \w \W`
+//! are ASCII classes (`\s` is `[ \t\n\r]`), in brackets too; a backslash before any other ASCII
+//! letter is an error, before anything else it makes that character literal. `regex~` folds the
+//! ASCII letters of characters and strings but not of ranges (`[a-z]` stays lowercase), as
+//! Lucene does. Lucene's intersection `&` and complement `~` are refused with an error (they need
+//! a determinized automaton), and so are repetition bounds over 1,000; a pattern Lucene finds too
+//! complex to determinize is matched all the same. `tests/lucene_syntax.rs` has a case for every
+//! rule, checked against Lucene itself.
 
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson;
@@ -81,7 +89,9 @@ pub fn compile(lucene: &str, insensitive: bool) -> Result<Regex, String> {
 /// Lucene `RegExp` → regex-automata's HIR.
 pub fn parse(lucene: &str, insensitive: bool) -> Result<Hir, String> {
     let mut p = Parser { chars: lucene.chars().collect(), pos: 0, depth: 0, insensitive };
-    let out = p.union()?;
+    // Lucene reads an empty pattern as the empty string; anywhere else an atom must follow.
+    let out = if p.chars.is_empty() { Piece::Text(String::new()) } else { p.union()? };
+    let out = out.hir(&p);
     if p.pos < p.chars.len() {
         return Err(format!("unexpected `{}` at position {}", p.chars[p.pos], p.pos));
     }
@@ -95,6 +105,10 @@ pub fn parse(lucene: &str, insensitive: bool) -> Result<Hir, String> {
 
 /// Deepest nesting of a parsed pattern (groups, repetitions, concatenations, alternations).
 const MAX_HIR_DEPTH: usize = MAX_NESTING * 4;
+
+/// Longest bound of a numeric interval `<n-m>`, in characters: its automaton grows with the
+/// square of the digit count, and Lucene's bounds are `int`s (10 digits) plus leading zeros.
+const MAX_INTERVAL_DIGITS: usize = 64;
 
 /// The nesting depth of `hir`, without recursion.
 fn depth(hir: &Hir) -> usize {
@@ -124,14 +138,110 @@ fn class(ranges: impl IntoIterator<Item = (char, char)>) -> ClassUnicode {
     ClassUnicode::new(ranges.into_iter().map(|(a, b)| ClassUnicodeRange::new(a, b)))
 }
 
+/// The predefined class of `\c`, as Lucene 9's `RegExp.expandPredefined` spells it (ASCII only;
+/// its `\s` has no vertical tab or form feed, unlike Java's).
+fn predefined(c: char) -> Option<ClassUnicode> {
+    let (ranges, negated): (&[(char, char)], bool) = match c {
+        'd' | 'D' => (&[('0', '9')], c == 'D'),
+        's' | 'S' => (&[(' ', ' '), ('\t', '\n'), ('\r', '\r')], c == 'S'),
+        'w' | 'W' => (&[('a', 'z'), ('A', 'Z'), ('_', '_'), ('0', '9')], c == 'W'),
+        _ => return None,
+    };
+    let mut cls = class(ranges.iter().copied());
+    if negated {
+        cls.negate();
+    }
+    Some(cls)
+}
+
+/// Whether `h` matches nothing. Every such expression is built as an empty class (by
+/// [`concat`], [`alternation`], [`repetition`]), so no walk is needed; regex-syntax's own
+/// `minimum_len` cannot tell (it is `None` for `a|#` too).
+fn never(h: &Hir) -> bool {
+    match h.kind() {
+        HirKind::Class(Class::Unicode(c)) => c.ranges().is_empty(),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().is_empty(),
+        _ => false,
+    }
+}
+
+fn concat(parts: Vec<Hir>) -> Hir {
+    if parts.iter().any(never) {
+        Hir::fail()
+    } else {
+        Hir::concat(parts)
+    }
+}
+
+fn alternation(alts: Vec<Hir>) -> Hir {
+    Hir::alternation(alts.into_iter().filter(|a| !never(a)).collect())
+}
+
+/// `sub{min,max}`. Lucene's unbounded repetition of the empty language stays empty (its
+/// `Operations.repeat` returns an automaton without states as it is), so `#*` matches nothing,
+/// while `#?` and `#{0,2}` match the empty string.
+fn repetition(sub: Hir, min: u32, max: Option<u32>) -> Hir {
+    if never(&sub) {
+        return if min == 0 && max.is_some() { Hir::empty() } else { Hir::fail() };
+    }
+    Hir::repetition(Repetition { min, max, greedy: true, sub: Box::new(sub) })
+}
+
+/// A parsed item as Lucene 9's parser builds it, kept apart from the HIR for one quirk of
+/// `regex~`: Lucene merges neighbouring characters and strings into one string while it builds a
+/// concatenation (`RegExp.makeConcatenation`), and folds a string's case through
+/// `Operations.concatenate` of its characters, which for an empty string is the empty language.
+/// So `()`, `""` or an empty pattern match nothing under `regex~` unless merged into a
+/// neighbouring character (`a()` is "a"); under `regex` they are the empty string. The merging
+/// follows Lucene 9.9 and later, which fold a concatenation from the left (9.5 folded from the
+/// right, which merges a few of these differently).
+enum Piece {
+    /// Characters and strings (`REGEXP_CHAR`, `REGEXP_STRING`).
+    Text(String),
+    /// A concatenation (`REGEXP_CONCATENATION`), kept whole inside a larger one (a group),
+    /// where its first or last item may still merge with a string beside it.
+    Group(Vec<Piece>),
+    Other(Hir),
+}
+
+impl Piece {
+    fn hir(self, p: &Parser) -> Hir {
+        match self {
+            Piece::Text(t) if t.is_empty() && p.insensitive => Hir::fail(),
+            Piece::Text(t) => Hir::concat(t.chars().map(|c| p.char(c)).collect()),
+            Piece::Group(items) => concat(items.into_iter().map(|i| i.hir(p)).collect()),
+            Piece::Other(h) => h,
+        }
+    }
+}
+
+/// What a character position holds once a leading backslash is read.
+enum Escape {
+    /// `\d`, `\D`, `\s`, `\S`, `\w`, `\W`.
+    Class(ClassUnicode),
+    /// A literal character; `range` is false for `\\`, which Lucene 9 never takes as the start
+    /// of a range `a-b` in brackets (it returns that character before looking for the `-`).
+    Char { c: char, range: bool },
+}
+
 impl Parser {
     /// A literal character, as both cases when case-insensitive.
     fn char(&self, c: char) -> Hir {
         if self.insensitive && c.is_ascii_alphabetic() {
-            let (l, u) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
-            Hir::class(Class::Unicode(class([(l, l), (u, u)])))
+            Hir::class(Class::Unicode(self.folded(c)))
         } else {
             Hir::literal(c.encode_utf8(&mut [0; 4]).as_bytes())
+        }
+    }
+
+    /// `c` and, when case-insensitive, its other ASCII case (Lucene's `toCaseInsensitiveChar`,
+    /// which it applies to single characters and strings only, never to the ranges of `[a-z]`).
+    fn folded(&self, c: char) -> ClassUnicode {
+        if self.insensitive && c.is_ascii_alphabetic() {
+            let (l, u) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
+            class([(l, l), (u, u)])
+        } else {
+            class([(c, c)])
         }
     }
 
@@ -148,11 +258,22 @@ impl Parser {
         }
     }
 
-    fn unsupported(&self, what: &str) -> String {
-        format!("{what} at position {} is not supported by eqlite's Lucene regex support", self.pos)
+    /// The next character, whatever it is (Lucene's `next`).
+    fn next(&mut self) -> Result<char, String> {
+        let c = self.peek().ok_or_else(|| format!("the pattern ends early (at position {})", self.pos))?;
+        self.pos += 1;
+        Ok(c)
     }
 
-    fn union(&mut self) -> Result<Hir, String> {
+    fn unsupported(&self, what: &str) -> String {
+        format!(
+            "{what} at position {} is not supported by eqlite (Elasticsearch accepts it; it needs a determinized \
+             automaton, which the lazy DFA does not build)",
+            self.pos
+        )
+    }
+
+    fn union(&mut self) -> Result<Piece, String> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(format!("the pattern nests more than {MAX_NESTING} groups"));
@@ -161,24 +282,52 @@ impl Parser {
         while self.eat('|') {
             alts.push(self.concat()?);
         }
+        if self.peek() == Some('&') {
+            return Err(self.unsupported("intersection `&`"));
+        }
         self.depth -= 1;
-        Ok(Hir::alternation(alts))
+        Ok(if alts.len() == 1 {
+            alts.pop().unwrap()
+        } else {
+            Piece::Other(alternation(alts.into_iter().map(|a| a.hir(self)).collect()))
+        })
     }
 
-    fn concat(&mut self) -> Result<Hir, String> {
-        let mut out = Vec::new();
-        while let Some(c) = self.peek() {
-            match c {
-                '|' | ')' => break,
-                '&' => return Err(self.unsupported("intersection `&`")),
-                _ => out.push(self.repeat()?),
+    /// A concatenation. Like Lucene, its first item is read whatever character comes next, so
+    /// `|`, `)`, `&`, `*`, `+`, `?` and `{` there are literal characters (`*a` matches "*a").
+    fn concat(&mut self) -> Result<Piece, String> {
+        // Lucene folds the items from the left with `makeConcatenation`, which merges a string
+        // with a string that ends what is built so far (also the last item of a group that is
+        // all of it), and a string that is all of it with a group of two that starts with one.
+        let mut out: Vec<Piece> = Vec::new();
+        loop {
+            let item = self.repeat()?;
+            let alone = out.len() == 1;
+            match (out.last_mut(), item) {
+                (Some(Piece::Text(a)), Piece::Text(b)) => a.push_str(&b),
+                (Some(Piece::Group(g)), Piece::Text(b)) if alone && matches!(g.last(), Some(Piece::Text(_))) => {
+                    let Some(Piece::Text(a)) = g.last_mut() else { unreachable!() };
+                    a.push_str(&b);
+                    let Some(Piece::Group(g)) = out.pop() else { unreachable!() };
+                    out = g;
+                }
+                (Some(Piece::Text(a)), Piece::Group(mut g)) if alone && matches!(g[..], [Piece::Text(_), _]) => {
+                    let Piece::Text(b) = g.remove(0) else { unreachable!() };
+                    a.push_str(&b);
+                    out.extend(g);
+                }
+                (_, item) => out.push(item),
+            }
+            if !self.peek().is_some_and(|c| !matches!(c, '|' | ')' | '&')) {
+                break;
             }
         }
-        Ok(Hir::concat(out))
+        Ok(if out.len() == 1 { out.pop().unwrap() } else { Piece::Group(out) })
     }
 
-    fn repeat(&mut self) -> Result<Hir, String> {
-        let mut e = self.atom()?;
+    /// An item and the repetitions after it, which stack (`a?*` is `(a?)*`).
+    fn repeat(&mut self) -> Result<Piece, String> {
+        let mut item = self.atom()?;
         loop {
             let (min, max) = match self.peek() {
                 Some('*') => (0, None),
@@ -190,172 +339,221 @@ impl Parser {
                     let n = self.number().ok_or_else(|| format!("expected a number after `{{` at position {start}"))?;
                     let m = if self.eat(',') { self.number() } else { Some(n) };
                     if !self.eat('}') {
-                        return Err(format!("unclosed `{{` at position {start}"));
+                        return Err(format!("expected `}}` to close the `{{` at position {start}"));
                     }
+                    // Lucene 9.5 reads `{3,2}` as the empty language, 9.9 refuses it: it can only
+                    // be a mistake, so it is refused here too.
                     if n > MAX_REPEAT || m.is_some_and(|m| m > MAX_REPEAT || m < n) {
                         return Err(format!("invalid repetition at position {start} (bounds up to {MAX_REPEAT})"));
                     }
-                    e = Hir::repetition(Repetition { min: n, max: m, greedy: true, sub: Box::new(e) });
+                    item = Piece::Other(repetition(item.hir(self), n, m));
                     continue;
                 }
                 _ => break,
             };
             self.pos += 1;
-            e = Hir::repetition(Repetition { min, max, greedy: true, sub: Box::new(e) });
+            item = Piece::Other(repetition(item.hir(self), min, max));
         }
-        Ok(e)
+        Ok(item)
     }
 
+    /// The digits at the cursor, if any; a value too large for Lucene's `int` comes back as
+    /// `u32::MAX`, beyond every bound.
     fn number(&mut self) -> Option<u32> {
         let start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.pos += 1;
         }
-        self.chars[start..self.pos].iter().collect::<String>().parse().ok()
+        (self.pos > start).then(|| self.chars[start..self.pos].iter().collect::<String>().parse().unwrap_or(u32::MAX))
     }
 
-    fn escaped(&mut self) -> Result<char, String> {
-        let e = self.peek().ok_or("the pattern ends with `\\`")?;
+    /// After an optional backslash: a predefined class or one character (Lucene's
+    /// `matchPredefinedCharacterClass` followed by `parseCharExp`).
+    fn escape(&mut self) -> Result<Escape, String> {
+        let start = self.pos;
+        if !self.eat('\\') {
+            return Ok(Escape::Char { c: self.next()?, range: true });
+        }
+        let c = self.peek().ok_or_else(|| format!("the pattern ends with `\\` (at position {start})"))?;
         self.pos += 1;
-        Ok(e)
+        if let Some(cls) = predefined(c) {
+            Ok(Escape::Class(cls))
+        } else if c.is_ascii_alphabetic() {
+            // Like Java's `Pattern`, Lucene refuses a backslash before a letter that names no class.
+            Err(format!("`\\{c}` at position {start} is not a valid escape (the classes are \\d \\D \\s \\S \\w \\W)"))
+        } else {
+            Ok(Escape::Char { c, range: c != '\\' })
+        }
     }
 
-    fn atom(&mut self) -> Result<Hir, String> {
-        let c = self.peek().ok_or("unexpected end of pattern")?;
+    fn atom(&mut self) -> Result<Piece, String> {
+        let start = self.pos;
+        let c = self.peek().ok_or_else(|| format!("the pattern ends early (at position {start})"))?;
+        if c == '~' {
+            return Err(self.unsupported("complement `~`"));
+        }
+        if !matches!(c, '[' | '.' | '#' | '@' | '"' | '(' | '<') {
+            return Ok(match self.escape()? {
+                Escape::Class(cls) => Piece::Other(Hir::class(Class::Unicode(cls))),
+                Escape::Char { c, .. } => Piece::Text(c.to_string()),
+            });
+        }
         self.pos += 1;
+        let any = || Hir::dot(Dot::AnyChar);
         Ok(match c {
-            '.' => Hir::dot(Dot::AnyChar),
-            '@' => {
-                Hir::repetition(Repetition { min: 0, max: None, greedy: true, sub: Box::new(Hir::dot(Dot::AnyChar)) })
+            '[' => self.class()?,
+            '.' => Piece::Other(any()),
+            '#' => Piece::Other(Hir::fail()),
+            '@' => Piece::Other(repetition(any(), 0, None)),
+            '"' => {
+                let end = (self.pos..self.chars.len())
+                    .find(|&i| self.chars[i] == '"')
+                    .ok_or_else(|| format!("the `\"` at position {start} is not closed"))?;
+                let text = self.chars[self.pos..end].iter().collect();
+                self.pos = end + 1;
+                Piece::Text(text)
             }
-            '#' => Hir::fail(),
-            '~' => return Err(self.unsupported("complement `~`")),
-            '<' => return Err(self.unsupported("numeric interval `<…>`")),
             '(' => {
+                if self.eat(')') {
+                    return Ok(Piece::Text(String::new()));
+                }
                 let inner = self.union()?;
                 if !self.eat(')') {
-                    return Err("unclosed `(`".into());
+                    return Err(format!("the `(` at position {start} is not closed"));
                 }
                 inner
             }
-            '"' => {
-                let mut parts = Vec::new();
-                loop {
-                    match self.peek() {
-                        None => return Err("unclosed `\"` in the pattern".into()),
-                        Some('"') => {
-                            self.pos += 1;
-                            break;
-                        }
-                        Some(ch) => {
-                            parts.push(self.char(ch));
-                            self.pos += 1;
-                        }
-                    }
-                }
-                Hir::concat(parts)
-            }
-            '[' => self.class()?,
-            '\\' => {
-                let e = self.escaped()?;
-                self.char(e)
-            }
-            '*' | '+' | '?' | '{' => return Err(format!("`{c}` at position {} has nothing to repeat", self.pos - 1)),
-            c => self.char(c),
+            _ => Piece::Other(self.interval(start)?),
         })
     }
 
-    fn class(&mut self) -> Result<Hir, String> {
+    /// A bracket expression after its `[`. As in Lucene 9, every item is read as a class, a
+    /// character or a range `a-b` (taking whatever character follows the `-`, so `[a-]` is an
+    /// error), and the first item may be `]`; `\d`-style classes work inside, `[^…]` negates.
+    fn class(&mut self) -> Result<Piece, String> {
+        let open = self.pos - 1;
         let negated = self.eat('^');
-        let mut ranges: Vec<(char, char)> = Vec::new();
-        let mut first = true;
+        let mut set = ClassUnicode::empty();
+        // A lone character (`[x]`) is Lucene's `REGEXP_CHAR`, which merges like any character.
+        let mut lone = None;
+        let mut items = 0;
         loop {
-            let c = self.peek().ok_or("unclosed `[`")?;
-            if c == ']' && !first {
-                self.pos += 1;
+            items += 1;
+            match self.escape().map_err(|e| self.unclosed(open, e))? {
+                Escape::Class(cls) => set.union(&cls),
+                Escape::Char { c: lo, range } if range && self.eat('-') => {
+                    // The end of a range is always one character: `\` before it only escapes it.
+                    self.eat('\\');
+                    let hi = self.next().map_err(|e| self.unclosed(open, e))?;
+                    if hi < lo {
+                        return Err(format!("invalid range `{lo}-{hi}` in the class at position {open}"));
+                    }
+                    set.union(&class([(lo, hi)]));
+                }
+                Escape::Char { c, .. } => {
+                    lone = Some(c);
+                    set.union(&self.folded(c));
+                }
+            }
+            if self.peek().is_none_or(|c| c == ']') {
                 break;
             }
-            first = false;
-            self.pos += 1;
-            let lo = if c == '\\' { self.escaped()? } else { c };
-            let mut hi = lo;
-            if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|&n| n != ']') {
-                self.pos += 1;
-                let h = self.peek().ok_or("unclosed `[`")?;
-                self.pos += 1;
-                hi = if h == '\\' { self.escaped()? } else { h };
-                if hi < lo {
-                    return Err(format!("invalid range `{lo}-{hi}` in a character class"));
-                }
-            }
-            ranges.push((lo, hi));
-            if self.insensitive {
-                // The other case of the ASCII letters in the range.
-                for (a, b) in [('a', 'z'), ('A', 'Z')] {
-                    let (l, u) = (lo.max(a), hi.min(b));
-                    if l <= u {
-                        let flip = |x: char| {
-                            if x.is_ascii_lowercase() {
-                                x.to_ascii_uppercase()
-                            } else {
-                                x.to_ascii_lowercase()
-                            }
-                        };
-                        ranges.push((flip(l), flip(u)));
-                    }
-                }
-            }
         }
-        let mut cls = class(ranges);
+        if !self.eat(']') {
+            return Err(format!("the `[` at position {open} is not closed"));
+        }
         if negated {
-            cls.negate();
+            set.negate();
         }
-        Ok(Hir::class(Class::Unicode(cls)))
+        Ok(match lone {
+            Some(c) if items == 1 && !negated => Piece::Text(c.to_string()),
+            _ => Piece::Other(Hir::class(Class::Unicode(set))),
+        })
+    }
+
+    /// Running out of pattern inside brackets is reported as the unclosed bracket.
+    fn unclosed(&self, open: usize, e: String) -> String {
+        if self.pos >= self.chars.len() {
+            format!("the `[` at position {open} is not closed")
+        } else {
+            e
+        }
+    }
+
+    /// `<n-m>` after its `<`: the decimal numbers from n to m (Lucene's `INTERVAL` syntax, which
+    /// Elasticsearch enables). `<name>` names an automaton, and Elasticsearch defines none.
+    fn interval(&mut self, open: usize) -> Result<Hir, String> {
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c != '>') {
+            self.pos += 1;
+        }
+        if !self.eat('>') {
+            return Err(format!("the `<` at position {open} is not closed by `>`"));
+        }
+        let body: String = self.chars[start..self.pos - 1].iter().collect();
+        let Some((lo, hi)) = body.split_once('-') else {
+            return Err(format!(
+                "`<{body}>` at position {open} names an automaton, and there are none (a numeric interval is `<1-10>`)"
+            ));
+        };
+        // Lucene parses the bounds with Java's `Integer.parseInt`: ASCII digits with an optional
+        // `+`, at most 2^31 - 1 (Java also takes non-ASCII digits; they are refused here).
+        let bound = |s: &str| s.parse::<u32>().ok().filter(|&n| n <= i32::MAX as u32);
+        let (Some(a), Some(b)) = (bound(lo), bound(hi)) else {
+            return Err(format!("invalid numeric interval `<{body}>` at position {open}"));
+        };
+        if lo.len().max(hi.len()) > MAX_INTERVAL_DIGITS {
+            return Err(format!(
+                "the numeric interval at position {open} has bounds longer than {MAX_INTERVAL_DIGITS} characters"
+            ));
+        }
+        // Bounds written with the same number of characters fix the length (zero-padded).
+        let digits = if lo.len() == hi.len() { lo.len() } else { 0 };
+        Ok(decimal_interval(a.min(b), a.max(b), digits))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(p: &str, s: &str) -> bool {
-        compile(p, false).unwrap().is_match(s)
+/// The decimal numbers from `min` to `max` (Lucene's `Automata.makeDecimalInterval`): with
+/// `digits > 0` exactly that many digits, zero-padded; otherwise any number of leading zeros.
+fn decimal_interval(min: u32, max: u32, digits: usize) -> Hir {
+    let padded = |n: u32, len: usize| format!("{n:0len$}").into_bytes();
+    if digits > 0 {
+        return fixed_length_range(&padded(min, digits), &padded(max, digits));
     }
+    let len = |n: u32| n.to_string().len();
+    let (lo_len, hi_len) = (len(min), len(max));
+    let lengths = (lo_len..=hi_len).map(|l| {
+        let lo = if l == lo_len { min } else { 10u32.pow(l as u32 - 1) };
+        let hi = if l == hi_len { max } else { 10u32.pow(l as u32) - 1 };
+        fixed_length_range(&padded(lo, l), &padded(hi, l))
+    });
+    let zeros = repetition(Hir::literal(*b"0"), 0, None);
+    Hir::concat(vec![zeros, Hir::alternation(lengths.collect())])
+}
 
-    #[test]
-    fn lucene_semantics() {
-        assert!(m(".*?net1[ ]+localgroup.*?", "net1  localgroup x"));
-        assert!(!m("cu", "curl"), "anchored at both ends");
-        assert!(m("a^b$", "a^b$"), "^ and $ are literal");
-        assert!(m("\\<a\\>", "<a>") && m("[<>]", ">"));
-        assert!(m("\\d", "d") && !m("\\d", "1"), "no shorthand classes");
-        assert!(m("@", "anything") && !m("#", ""));
-        assert!(m("\"a.b\"c", "a.bc") && !m("\"a.b\"c", "axbc"));
-        assert!(m("[a-z]{4,15}", "abcd") && !m("[a-z]{4,15}", "abc"));
-        assert!(m("(ab|cd)+", "abcdab"));
-        assert!(compile("a&b", false).is_err() && compile("~a", false).is_err());
-        assert!(compile("CuRl", true).unwrap().is_match("curl"));
-        assert!(
-            compile("[a-c]+X", true).unwrap().is_match("AbCx") && !compile("[a-c]+X", false).unwrap().is_match("AbCx")
-        );
-        assert!(
-            compile("ä", true).unwrap().is_match("ä") && !compile("ä", true).unwrap().is_match("Ä"),
-            "ASCII-only folding"
-        );
+/// The digit strings of one length from `lo` to `hi` (both that long, `lo <= hi`): a flat
+/// alternation of a shared prefix, one digit range and free digits, so its depth stays constant.
+fn fixed_length_range(lo: &[u8], hi: &[u8]) -> Hir {
+    let n = lo.len();
+    let Some(k) = (0..n).find(|&i| lo[i] != hi[i]) else {
+        return Hir::literal(lo);
+    };
+    let run = |prefix: &[u8], a: u8, b: u8, rest: usize| {
+        let any = Hir::class(Class::Unicode(class([('0', '9')])));
+        Hir::concat(vec![
+            Hir::literal(prefix),
+            Hir::class(Class::Unicode(class([(a as char, b as char)]))),
+            repetition(any, rest as u32, Some(rest as u32)),
+        ])
+    };
+    let mut alts = vec![Hir::literal(lo)];
+    // Above `lo` with its first k+1 digits: it first exceeds `lo` at some later digit j.
+    alts.extend((k + 1..n).filter(|&j| lo[j] < b'9').map(|j| run(&lo[..j], lo[j] + 1, b'9', n - j - 1)));
+    if lo[k] + 1 < hi[k] {
+        alts.push(run(&lo[..k], lo[k] + 1, hi[k] - 1, n - k - 1));
     }
-
-    #[test]
-    fn catastrophic_patterns_stay_linear() {
-        // A backtracking engine would not finish these in the lifetime of the test run; the lazy
-        // DFA reads each value once.
-        let evil = "a".repeat(100_000);
-        for p in ["(a+)+b", "(a|aa)*b", "(a*)*b", ".*a.*a.*a.*a.*b"] {
-            assert!(!compile(p, false).unwrap().is_match(&evil), "{p}");
-        }
-    }
-
-    #[test]
-    fn huge_patterns_are_refused() {
-        assert!(compile("(a{1000}){1000}", false).is_err());
-    }
+    // Below `hi` with its first k+1 digits: it first falls short of `hi` at some later digit j.
+    alts.extend((k + 1..n).filter(|&j| hi[j] > b'0').map(|j| run(&hi[..j], b'0', hi[j] - 1, n - j - 1)));
+    alts.push(Hir::literal(hi));
+    Hir::alternation(alts)
 }
