@@ -767,7 +767,7 @@ pub fn check_rule_toml(text: &str) -> Result<JsValue, JsValue> {
 /// one object, NDJSON, pretty-printed objects, a JSON array, a search response); positions match
 /// the alerts' event positions.
 #[wasm_bindgen(js_name = splitEvents, unchecked_return_type = "InputItem[]")]
-pub fn split_events(text: &str) -> Result<JsValue, JsValue> {
+pub fn split_events(text: &js_sys::JsString) -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
     #[serde(untagged)]
     enum Item<'a> {
@@ -786,18 +786,22 @@ pub fn split_events(text: &str) -> Result<JsValue, JsValue> {
         #[serde(rename_all = "camelCase")]
         Error { position: usize, line: usize, column: usize, offset: usize, offset_utf16: usize, error: String },
     }
+    let mut buf = Vec::new();
+    let text = text_in(&mut buf, text)?;
     // UTF-16 offsets, counted from item to item (they come in order, but for a search response's
-    // hits, which follow its keys' order).
+    // hits, which follow its keys' order). A character is one UTF-16 unit, or two when it takes
+    // four bytes of UTF-8.
     let (mut byte, mut unit) = (0, 0);
     let mut utf16 = |offset: usize| {
         if offset < byte {
             (byte, unit) = (0, 0);
         }
-        unit += text.get(byte..offset).map_or(0, |s| s.encode_utf16().count());
+        let b = &text.as_bytes()[byte..offset];
+        unit += b.iter().map(|&c| usize::from(c & 0xC0 != 0x80) + usize::from(c >= 0xF0)).sum::<usize>();
         byte = offset;
         unit
     };
-    let items: Vec<Item> = input::split(text)
+    let items: Vec<Item> = input::split(&text)
         .into_iter()
         .enumerate()
         .map(|(position, item)| match item {

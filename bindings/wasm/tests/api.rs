@@ -137,7 +137,7 @@ fn batches_report_bad_items_and_evaluate_the_rest() {
     assert_eq!(get(&errors.get(0), "position").as_f64(), Some(1.0));
     assert!(rule_ids(&get(&r, "alerts")).contains(&D4C_RULE.to_string()));
     // The engine's own splitting, with positions that match the alerts'.
-    let items = Array::from(&eqlite_wasm::split_events(&text).unwrap());
+    let items = Array::from(&eqlite_wasm::split_events(&text.as_str().into()).unwrap());
     assert_eq!(items.length(), 3);
     assert!(get(&items.get(1), "error").as_string().is_some());
     assert_eq!(get(&items.get(2), "line").as_f64(), Some(3.0));
@@ -165,7 +165,7 @@ fn a_truncated_ndjson_line_is_one_invalid_item() {
         json(&get(&r, "errors")),
         r#"[{"position":1,"line":2,"column":6,"message":"EOF while parsing a value"}]"#
     );
-    let items = Array::from(&eqlite_wasm::split_events(&text).unwrap());
+    let items = Array::from(&eqlite_wasm::split_events(&text.as_str().into()).unwrap());
     assert_eq!(items.length(), 4);
     assert_eq!(get(&items.get(1), "error").as_string().unwrap(), "EOF while parsing a value");
     assert_eq!(get(&items.get(2), "json").as_string().unwrap(), ev);
@@ -182,7 +182,7 @@ fn split_events_and_batches_follow_the_shared_table() {
     e.add_query("all", "any where true", None).unwrap();
     for c in cases {
         let (name, input, want) = (&c["name"], c["input"].as_str().unwrap(), c["items"].as_array().unwrap());
-        let items = Array::from(&eqlite_wasm::split_events(input).unwrap());
+        let items = Array::from(&eqlite_wasm::split_events(&input.into()).unwrap());
         assert_eq!(items.length() as usize, want.len(), "{name}: {}", json(&items.into()));
         let js_input = js_sys::JsString::from(input);
         for (i, (got, want)) in items.iter().zip(want).enumerate() {
