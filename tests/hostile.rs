@@ -3,6 +3,8 @@
 //! the correct result — not merely the absence of a crash. The fuzzers' regression inputs
 //! (`fuzz/regressions/<target>/*`) are replayed here through the fuzz targets' own checks.
 
+mod cli;
+
 #[path = "../fuzz/src/checks.rs"]
 #[allow(dead_code)]
 mod checks;
@@ -10,13 +12,13 @@ mod checks;
 #[allow(dead_code)]
 mod naive;
 
+use cli::{alerts, eqlite};
 use eqlite::ast::Function;
 use eqlite::Value;
 use eqlite::{parse_query_with, Limits, Options, RuleSet};
 use eqlite::{Stream, StreamOptions};
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
@@ -464,6 +466,13 @@ fn input_splitting_survives_garbage() {
     let items = timed("100,000 bad lines", Duration::from_secs(20), || eqlite::input::split(&lines));
     assert_eq!(items.len(), 100_000);
     assert_eq!(items.last().unwrap().as_ref().unwrap_err().line, 100_000);
+    // Objects left open, line after line: recovering from them goes back only within a budget.
+    for text in
+        [format!("{}x", "{\"a\":\n".repeat(100_000)), "{\n\"a\":1,\n".repeat(100_000), "{\"a\":\n]\n".repeat(100_000)]
+    {
+        let items = timed("objects left open", Duration::from_secs(20), || eqlite::input::split(&text));
+        assert!(!items.is_empty() && items.iter().all(|i| i.is_err()));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,30 +533,6 @@ fn hostile_saved_state_is_refused() {
 // ---------------------------------------------------------------------------------------------
 // The command line
 
-fn eqlite(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eqlite"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "the CLI panicked: {stderr}");
-    out
-}
-
-fn alerts(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
 const CURL: &str = r#"{"event":{"category":"process"},"process":{"name":"curl"}}"#;
 
 #[test]
@@ -565,10 +550,10 @@ fn cli_reports_bad_input_and_scans_the_rest() {
     let out = eqlite(&q, &input);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("line 2") && stderr.contains("invalid UTF-8"), "{stderr}");
-    assert!(stderr.contains("line 3: invalid event"), "{stderr}");
-    assert!(stderr.contains("line 4: invalid event"), "{stderr}");
-    assert!(stderr.contains("line 5: invalid event: number out of range"), "{stderr}");
+    assert!(stderr.contains("line 2, column 21: invalid UTF-8"), "{stderr}");
+    assert!(stderr.contains("line 3, column 6: control character"), "{stderr}");
+    assert!(stderr.contains("line 4, column 138: invalid event: recursion limit exceeded"), "{stderr}");
+    assert!(stderr.contains("line 5, column 24: invalid event: number out of range"), "{stderr}");
     assert!(stderr.contains("4 of 8 input items were invalid"), "{stderr}");
     let events: Vec<u64> = alerts(&out).iter().map(|a| a["events"][0].as_u64().unwrap()).collect();
     assert_eq!(events, [0, 7]);
@@ -599,10 +584,14 @@ fn cli_skips_lines_over_the_event_limit_without_holding_them() {
 
 #[test]
 fn cli_whole_document_input() {
-    // A JSON array with invalid UTF-8 is one document: refused as a whole, with a message.
-    let out = eqlite(&["scan"], b"[{\"a\":\"\xff\"}]");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid UTF-8"));
+    // Invalid UTF-8 in an array element makes that element invalid, not the whole array.
+    let mut doc = b"[{\"a\":\"\xff\"},\n ".to_vec();
+    doc.extend_from_slice(CURL.as_bytes());
+    doc.push(b']');
+    let out = eqlite(&["scan", "--query", r#"process where process.name == "curl""#], &doc);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1, column 8: invalid UTF-8"));
+    assert_eq!(alerts(&out).len(), 1);
     // An array with a 10,000-deep element and a good one.
     let doc = format!("[{}1{}, {CURL}]", "[".repeat(10_000), "]".repeat(10_000));
     let out = eqlite(&["scan", "--query", r#"process where process.name == "curl""#], doc.as_bytes());

@@ -2,14 +2,21 @@
 // rebuilt page or engine is picked up at once), the cache when offline. Same-origin GETs only;
 // nothing the analyst pastes is ever sent anywhere (it stays in the page and the URL fragment).
 
-const CACHE = "eqlite-playground-v1";
+const CACHE = "eqlite-playground-v2";
 const SHELL = [
   "./",
   "index.html",
   "style.css",
   "app.js",
+  "state.js",
+  "ui.js",
+  "engine.js",
+  "rules-pane.js",
+  "events-pane.js",
+  "results.js",
+  "samples-menu.js",
+  "share.js",
   "worker.js",
-  "split.js",
   "explain-utils.js",
   "explain-view.js",
   "samples.js",

@@ -6,12 +6,9 @@
 // Messages out: { type: "ready", version, rules } | { type: "fatal", message }
 //               { type: "result", seq, … } | { type: "explained", seq, … }
 
-import init, { Engine, check, checkRuleToml, version } from "./pkg/eqlite.js";
-import { splitEvents } from "./split.js";
+import init, { Engine, check, checkRuleToml, splitEvents, version } from "./pkg/eqlite.js";
 import { closeness, eventSummary, stageOfMembers, treeLabels } from "./explain-utils.js";
 
-/** Above this size the text goes to the engine as an array of items (see report: line counting). */
-const TEXT_MODE_LIMIT = 256 * 1024;
 /** Alerts listed per rule. */
 const ALERTS_PER_RULE = 200;
 /** Near-miss search: at most this many events, and about this much time. */
@@ -123,9 +120,25 @@ function buildRules(custom, draft) {
   rulesKey = key;
 }
 
+/**
+ * The pasted text's items, as the engine splits them for evaluateBatch (the same splitter, so item
+ * i is event position i), and the input's form, for display.
+ */
 function getSplit() {
-  if (!split) split = splitEvents(text);
+  if (!split) {
+    const items = splitEvents(text);
+    split = { items, form: formOf(items) };
+  }
   return split;
+}
+
+function formOf(items) {
+  if (!items.length) return "empty";
+  const origins = new Set(items.filter((it) => !it.error).map((it) => it.origin));
+  if (origins.has("hit")) return origins.size === 1 ? "search" : "mixed";
+  if (origins.size === 1 && origins.has("element")) return "array";
+  if (items.length <= 1) return "object";
+  return origins.size === 1 && origins.has("value") ? "objects" : "ndjson";
 }
 
 function itemJson(item) {
@@ -144,10 +157,10 @@ function describe(position) {
   const s = getSplit();
   const item = s.items[position];
   if (!item) return { position, line: 0, title: "(unknown)", detail: "" };
-  if (item.error) return { position, line: item.error.line, title: "invalid item", detail: item.error.message };
+  if (item.error) return { position, line: item.line, title: "invalid item", detail: item.error };
   const ev = parsedEvent(item);
   const sum = eventSummary(ev);
-  const where = item.hit ? `hit ${item.hit} of the search response on line ${item.line}` : `line ${item.line}`;
+  const where = item.origin === "hit" ? `hit ${item.hit} of the search response, line ${item.line}` : `line ${item.line}`;
   return { position, line: item.line, where, title: sum.title, detail: sum.detail };
 }
 
@@ -252,6 +265,7 @@ function nearMisses(notFired, started) {
   return { misses: out, scanned, total };
 }
 
+/** The engine's items are the split's (one splitter: always, unless something went wrong). */
 function alignedWithEngine(batch, items) {
   if (batch.events !== items.length) return false;
   const enginePositions = new Set(batch.errors.map((e) => e.position));
@@ -274,32 +288,9 @@ function evaluate(msg) {
   const splitMs = now() - tSplit;
 
   const tEval = now();
-  let batch;
-  let mode;
-  if (text.length <= TEXT_MODE_LIMIT) {
-    mode = "text";
-    batch = engine.evaluateBatch(text);
-  } else {
-    // The engine counts lines from the start of the text for every event, which grows with the
-    // square of the input; as an array of JSON texts it is linear. Positions are the same.
-    mode = "items";
-    batch = engine.evaluateBatch(items.map((it) => (it.error ? "" : it.json)));
-    const mine = new Map();
-    items.forEach((it, i) => it.error && mine.set(i, it.error));
-    batch.errors = batch.errors.map((e) => {
-      const own = mine.get(e.position);
-      if (own) return { position: e.position, line: own.line, column: own.column, message: own.message };
-      const item = items[e.position];
-      const m = / at line (\d+) column (\d+)$/.exec(e.message);
-      const line = item ? item.line + (m ? Number(m[1]) - 1 : 0) : 0;
-      return { position: e.position, line, column: m ? Number(m[2]) : 1, message: e.message.replace(/ at line \d+ column \d+$/, "") };
-    });
-  }
+  const batch = engine.evaluateBatch(text);
   const evalMs = now() - tEval;
   const aligned = alignedWithEngine(batch, items);
-  batch.errors.forEach((e) => {
-    e.message = e.message.replace(/ at line \d+ column \d+$/, "");
-  });
 
   // Alerts by rule, in rule order.
   const byRule = new Map();
@@ -341,7 +332,6 @@ function evaluate(msg) {
     rules: rulesInfo,
     ruleDiagnostics,
     form,
-    mode,
     aligned,
     bytes: text.length,
     events: batch.events,

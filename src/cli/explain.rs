@@ -1,6 +1,6 @@
 //! `eqlite explain`: every clause of every rule against every event.
 
-use super::{for_each_item, load, open, Item};
+use super::{for_each_event, load};
 use crate::ExplainArgs;
 use eqlite::StageExplanation;
 use eqlite::{Alert, Event, Explanation, RuleSet};
@@ -36,39 +36,26 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, String> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut pos, mut bad) = (0u64, 0u64);
+    let mut pos = 0u64;
     let mut failure = None;
-    for_each_item(open(args.input.as_deref())?, |item| {
-        match item {
-            Item::Event { json, line } => match rs.read_json(json) {
-                Ok(ev) => {
-                    for &i in &selected {
-                        let Some(r) = rs.rule(i) else { continue };
-                        let explanations = rs.explain(i, &ev);
-                        let matched = explanations.iter().any(|e| e.result == Some(true));
-                        if args.matched && !matched {
-                            continue;
-                        }
-                        let report =
-                            Report { event: pos, line, rule_id: &r.id, rule_name: &r.name, matched, explanations };
-                        let written = if args.pretty {
-                            serde_json::to_writer_pretty(&mut out, &report)
-                        } else {
-                            serde_json::to_writer(&mut out, &report)
-                        };
-                        if let Err(e) = written.map_err(std::io::Error::from).and_then(|_| out.write_all(b"\n")) {
-                            failure.get_or_insert(e);
-                        }
-                    }
+    let bad = for_each_event(args.input.as_deref(), &rs, |line, ev| {
+        if let Some(ev) = ev {
+            for &i in &selected {
+                let Some(r) = rs.rule(i) else { continue };
+                let explanations = rs.explain(i, ev);
+                let matched = explanations.iter().any(|e| e.result == Some(true));
+                if args.matched && !matched {
+                    continue;
                 }
-                Err(e) => {
-                    bad += 1;
-                    eprintln!("eqlite: line {line}: invalid event: {e}");
+                let report = Report { event: pos, line, rule_id: &r.id, rule_name: &r.name, matched, explanations };
+                let written = if args.pretty {
+                    serde_json::to_writer_pretty(&mut out, &report)
+                } else {
+                    serde_json::to_writer(&mut out, &report)
+                };
+                if let Err(e) = written.map_err(std::io::Error::from).and_then(|_| out.write_all(b"\n")) {
+                    failure.get_or_insert(e);
                 }
-            },
-            Item::Bad(e) => {
-                bad += 1;
-                eprintln!("eqlite: invalid input: {e}");
             }
         }
         pos += 1;
@@ -99,24 +86,7 @@ fn write<T: Serialize>(out: &mut impl Write, v: &T, pretty: bool) -> std::io::Re
 /// `explain --alerts`: the whole input is kept in memory to explain each alert's members.
 fn alerts(rs: &RuleSet, args: &ExplainArgs) -> Result<ExitCode, String> {
     let mut events: Vec<Option<Event<'static>>> = Vec::new();
-    let mut bad = 0u64;
-    for_each_item(open(args.input.as_deref())?, |item| {
-        let ev = match item {
-            Item::Event { json, line } => match rs.read_json(json) {
-                Ok(ev) => Some(ev.into_owned()),
-                Err(e) => {
-                    eprintln!("eqlite: line {line}: invalid event: {e}");
-                    None
-                }
-            },
-            Item::Bad(e) => {
-                eprintln!("eqlite: invalid input: {e}");
-                None
-            }
-        };
-        bad += u64::from(ev.is_none());
-        events.push(ev);
-    })?;
+    let bad = for_each_event(args.input.as_deref(), rs, |_, ev| events.push(ev.map(|ev| ev.clone().into_owned())))?;
     // The input is complete, so time order can wait for its end.
     let mut stream = Stream::new(rs, StreamOptions { lateness_ms: u64::MAX / 4, ..StreamOptions::default() });
     let mut found = Vec::new();

@@ -1,6 +1,6 @@
 //! `eqlite scan`: events in, one JSON line per alert out.
 
-use super::{for_each_item, interactive, load, open, parse_duration, Item};
+use super::{for_each_event, interactive, load, parse_duration};
 use crate::ScanArgs;
 use eqlite::Alert;
 use eqlite::{Stream, StreamOptions};
@@ -30,7 +30,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let mut stream = Stream::new(&rs, opts);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (mut pos, mut bad, mut alerts) = (0u64, 0u64, 0u64);
+    let (mut pos, mut alerts) = (0u64, 0u64);
     let mut write_error = None;
     let mut emit = |list: Vec<Alert>, alerts: &mut u64| {
         for a in list {
@@ -47,19 +47,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let progress = interactive();
     let started = Instant::now();
     let mut next_report = started + Duration::from_secs(1);
-    for_each_item(open(args.input.as_deref())?, |item| {
-        match item {
-            Item::Event { json, line } => match rs.read_json(json) {
-                Ok(ev) => emit(stream.push(&rs, &ev, pos), &mut alerts),
-                Err(e) => {
-                    bad += 1;
-                    eprintln!("eqlite: line {line}: invalid event: {e}");
-                }
-            },
-            Item::Bad(e) => {
-                bad += 1;
-                eprintln!("eqlite: invalid input: {e}");
-            }
+    let bad = for_each_event(args.input.as_deref(), &rs, |_, ev| {
+        if let Some(ev) = ev {
+            emit(stream.push(&rs, ev, pos), &mut alerts);
         }
         pos += 1;
         if progress && pos.is_multiple_of(4096) && Instant::now() >= next_report {

@@ -316,6 +316,81 @@ describe("playground page", () => {
     await shot("invalid-ndjson-line");
   });
 
+  test("a truncated NDJSON line is one invalid item; the events around it still alert (issue 14 item 12)", async () => {
+    const ev = JSON.stringify(attackEvent());
+    const text = [ev, '{"a":', ev, ev].join("\n");
+    await events().fill(text);
+    await settled();
+    assert.match(await page.locator("#summary").innerText(), /^4 events · 1 invalid · \d+ of \d+ rules fired · \d+ alerts?/);
+    const item = itemOf(firedList(), RULE_D4C);
+    await item.waitFor();
+    assert.match(await item.innerText(), /3 alerts/);
+    const box = page.locator("#input-errors");
+    await box.getByText("Line 2, column 6").waitFor();
+    assert.match(await box.innerText(), /1 invalid item — the other 3 events were evaluated/);
+    assert.match(await box.innerText(), /EOF while parsing a value/);
+    assert.match(await box.innerText(), /item #2/);
+    const r = await page.evaluate(() => window.eqlitePlayground.result);
+    const d4c = r.fired.find((f) => f.ruleId === RULE_D4C_ID);
+    assert.deepEqual(
+      d4c.alerts.map((a) => a.events.map((e) => e.position)),
+      [[0], [2], [3]],
+    );
+    assert.equal(await page.locator("#events-form").innerText(), "NDJSON");
+    await shot("truncated-ndjson-line");
+  });
+
+  test("the page's worker splits every case of the shared table like the library", async () => {
+    const table = JSON.parse(fs.readFileSync(path.join(root, "tests/fixtures/split-cases.json"), "utf8"));
+    assert.ok(table.cases.length >= 30);
+    // Every case through a worker of the page (worker.js, as the page runs it), in one round trip,
+    // on the exact text (a text area would turn CRLF into LF); the rendering is the other tests' job.
+    const results = await page.evaluate(async (inputs) => {
+      const w = new Worker("worker.js", { type: "module" });
+      const out = [];
+      try {
+        await new Promise((resolve, reject) => {
+          let i = 0;
+          w.onmessage = (e) => {
+            const m = e.data;
+            if (m.type === "fatal" || m.type === "error") return reject(new Error(m.message));
+            if (m.type === "result") out.push({ events: m.events, errors: m.errors, form: m.form, aligned: m.aligned });
+            if (m.type !== "ready" && m.type !== "result") return;
+            if (i < inputs.length) w.postMessage({ type: "evaluate", seq: i + 1, eventsVersion: i, events: inputs[i++], custom: [], draft: "" });
+            else resolve();
+          };
+        });
+      } finally {
+        w.terminate();
+      }
+      return out;
+    }, table.cases.map((c) => c.input));
+    assert.equal(results.length, table.cases.length);
+    table.cases.forEach((c, k) => {
+      const r = results[k];
+      assert.equal(r.events, c.items.length, c.name);
+      if (c.items.length) assert.equal(r.aligned, true, c.name);
+      const bad = c.items.map((it, i) => [it, i]).filter(([it]) => !(it.json && it.json.startsWith("{")));
+      assert.deepEqual(
+        r.errors.map((e) => e.position),
+        bad.map(([, i]) => i),
+        c.name,
+      );
+      for (const e of r.errors) {
+        const want = c.items[e.position];
+        if (want.error) assert.deepEqual([e.line, e.column, e.message], [want.line, want.column, want.error], `${c.name}: item ${e.position}`);
+      }
+    });
+    const form = (name) => results[table.cases.findIndex((c) => c.name === name)].form;
+    assert.equal(form("NDJSON"), "ndjson");
+    assert.equal(form("one pretty-printed object"), "object");
+    assert.equal(form("pretty-printed objects one after another"), "objects");
+    assert.equal(form("a pretty-printed array"), "array");
+    assert.equal(form("a search response"), "search");
+    assert.equal(form("NDJSON with a search response on one line"), "mixed");
+    assert.equal(form("empty input"), "empty");
+  });
+
   test("the state travels in the URL fragment", async () => {
     const text = JSON.stringify(attackEvent());
     await events().fill(text);

@@ -169,10 +169,17 @@ export interface EngineOptions {
   maxPending?: number;
 }
 
-/** One item of pasted text, as the engine splits it: an event's JSON text, or why it is not one. */
+/**
+ * One item of pasted text, as the engine splits it: an event's JSON text, or why it is not one.
+ * `line` and `column` (1-based, column in characters) are where the event starts or where the
+ * error is; `offset` is that place in UTF-8 bytes, `offsetUtf16` in JavaScript string indices.
+ * `origin` says how the event was found: a line of NDJSON, a top-level value of a document (a
+ * pretty-printed object, say), an element of a top-level array, or hit number `hit` (1-based) of a
+ * search response.
+ */
 export type InputItem =
-  | { position: number; line: number; offset: number; json: string }
-  | { position: number; line: number; column: number; offset: number; error: string };
+  | { position: number; line: number; column: number; offset: number; offsetUtf16: number; origin: "line" | "value" | "element" | "hit"; hit?: number; json: string }
+  | { position: number; line: number; column: number; offset: number; offsetUtf16: number; error: string };
 
 /** Metadata for a bare query added with addQuery. */
 export interface QueryMeta {
@@ -571,17 +578,8 @@ impl Engine {
             let mut buf = Vec::new();
             let text = text_in(&mut buf, text)?;
             for item in input::split(&text) {
-                match item.map(|raw| (raw, self.rules.read_json(raw.json))) {
-                    Ok((_, Ok(ev))) => keep(&mut batch.alerts.found, stream.push(&self.rules, &ev, batch.events)),
-                    Ok((raw, Err(e))) => {
-                        let p = e.position().unwrap_or_default();
-                        batch.errors.push(InputErr {
-                            position: batch.events,
-                            line: raw.line + p.line.saturating_sub(1),
-                            column: p.column,
-                            message: event_message(&e),
-                        })
-                    }
+                match item.and_then(|raw| self.rules.read_json(raw.json).map_err(|e| raw.error(&e))) {
+                    Ok(ev) => keep(&mut batch.alerts.found, stream.push(&self.rules, &ev, batch.events)),
                     Err(e) => batch.errors.push(InputErr {
                         position: batch.events,
                         line: e.line,
@@ -765,22 +763,78 @@ pub fn check_rule_toml(text: &str) -> Result<JsValue, JsValue> {
     to_js(&diags)
 }
 
-/// Splits pasted text into events the way `evaluateBatch` does (one object, NDJSON, a JSON array,
-/// a search response); positions match the alerts' event positions.
+/// Splits pasted text into events the way `evaluateBatch` does (see the `eqlite::input` rules:
+/// one object, NDJSON, pretty-printed objects, a JSON array, a search response); positions match
+/// the alerts' event positions.
 #[wasm_bindgen(js_name = splitEvents, unchecked_return_type = "InputItem[]")]
-pub fn split_events(text: &str) -> Result<JsValue, JsValue> {
+pub fn split_events(text: &js_sys::JsString) -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
     #[serde(untagged)]
     enum Item<'a> {
-        Event { position: usize, line: usize, offset: usize, json: &'a str },
-        Error { position: usize, line: usize, column: usize, offset: usize, error: String },
+        #[serde(rename_all = "camelCase")]
+        Event {
+            position: usize,
+            line: usize,
+            column: usize,
+            offset: usize,
+            offset_utf16: usize,
+            origin: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            hit: Option<usize>,
+            json: &'a str,
+        },
+        #[serde(rename_all = "camelCase")]
+        Error { position: usize, line: usize, column: usize, offset: usize, offset_utf16: usize, error: String },
     }
-    let items: Vec<Item> = input::split(text)
+    let mut buf = Vec::new();
+    let text = text_in(&mut buf, text)?;
+    // UTF-16 offsets, counted from item to item (they come in order, but for a search response's
+    // hits, which follow its keys' order). A character is one UTF-16 unit, or two when it takes
+    // four bytes of UTF-8.
+    let (mut byte, mut unit) = (0, 0);
+    let mut utf16 = |offset: usize| {
+        if offset < byte {
+            (byte, unit) = (0, 0);
+        }
+        let b = &text.as_bytes()[byte..offset];
+        unit += b.iter().map(|&c| usize::from(c & 0xC0 != 0x80) + usize::from(c >= 0xF0)).sum::<usize>();
+        byte = offset;
+        unit
+    };
+    let items: Vec<Item> = input::split(&text)
         .into_iter()
         .enumerate()
         .map(|(position, item)| match item {
-            Ok(e) => Item::Event { position, line: e.line, offset: e.offset, json: e.json },
-            Err(e) => Item::Error { position, line: e.line, column: e.column, offset: e.offset, error: e.message },
+            Ok(e) => {
+                let (origin, hit) = match e.origin {
+                    input::Origin::Line => ("line", None),
+                    input::Origin::Value => ("value", None),
+                    input::Origin::Element => ("element", None),
+                    input::Origin::Hit(n) => ("hit", Some(n)),
+                };
+                let offset_utf16 = utf16(e.offset);
+                Item::Event {
+                    position,
+                    line: e.line,
+                    column: e.column,
+                    offset: e.offset,
+                    offset_utf16,
+                    origin,
+                    hit,
+                    json: e.json,
+                }
+            }
+            Err(e) => {
+                let offset_utf16 = utf16(e.offset);
+                Item::Error {
+                    position,
+                    line: e.line,
+                    column: e.column,
+                    offset: e.offset,
+                    offset_utf16,
+                    error: e.message,
+                }
+            }
         })
         .collect();
     items.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error(&e.to_string()))

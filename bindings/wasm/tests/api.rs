@@ -1,5 +1,6 @@
 //! The JavaScript API, exercised from wasm-bindgen-test in Node and in headless Chromium
-//! (`WASM_BINDGEN_USE_BROWSER=1`): rules, evaluation, streaming, explanations, errors.
+//! (`WASM_BINDGEN_USE_BROWSER=1`): rules, evaluation, streaming, explanations, errors, and
+//! `splitEvents` / `evaluateBatch` against the splitter's shared table.
 
 use eqlite_wasm::{check, check_rule_toml, Engine};
 use js_sys::{Array, Reflect, JSON};
@@ -136,7 +137,7 @@ fn batches_report_bad_items_and_evaluate_the_rest() {
     assert_eq!(get(&errors.get(0), "position").as_f64(), Some(1.0));
     assert!(rule_ids(&get(&r, "alerts")).contains(&D4C_RULE.to_string()));
     // The engine's own splitting, with positions that match the alerts'.
-    let items = Array::from(&eqlite_wasm::split_events(&text).unwrap());
+    let items = Array::from(&eqlite_wasm::split_events(&text.as_str().into()).unwrap());
     assert_eq!(items.length(), 3);
     assert!(get(&items.get(1), "error").as_string().is_some());
     assert_eq!(get(&items.get(2), "line").as_f64(), Some(3.0));
@@ -144,6 +145,84 @@ fn batches_report_bad_items_and_evaluate_the_rest() {
     let arr = Array::of2(&JSON::parse(ATTACK).unwrap(), &JSON::parse(BENIGN).unwrap());
     let r = e.evaluate_batch(arr.into()).unwrap();
     assert_eq!(get(&r, "events").as_f64(), Some(2.0));
+}
+
+/// Issue 14 item 12: `[ev, '{"a":', ev, ev].join("\n")` is 4 items, one invalid, and 3 alerts.
+#[wasm_bindgen_test]
+fn a_truncated_ndjson_line_is_one_invalid_item() {
+    let mut e = engine();
+    let ev = ATTACK.replace('\n', "");
+    let text = [ev.as_str(), "{\"a\":", &ev, &ev].join("\n");
+    let r = e.evaluate_batch(JsValue::from_str(&text)).unwrap();
+    assert_eq!(get(&r, "events").as_f64(), Some(4.0));
+    let d4c: Vec<String> = Array::from(&get(&r, "alerts"))
+        .iter()
+        .filter(|a| get(a, "ruleId").as_string().unwrap() == D4C_RULE)
+        .map(|a| json(&get(&a, "events")))
+        .collect();
+    assert_eq!(d4c, ["[0]", "[2]", "[3]"]);
+    assert_eq!(
+        json(&get(&r, "errors")),
+        r#"[{"position":1,"line":2,"column":6,"message":"EOF while parsing a value"}]"#
+    );
+    let items = Array::from(&eqlite_wasm::split_events(&text.as_str().into()).unwrap());
+    assert_eq!(items.length(), 4);
+    assert_eq!(get(&items.get(1), "error").as_string().unwrap(), "EOF while parsing a value");
+    assert_eq!(get(&items.get(2), "json").as_string().unwrap(), ev);
+}
+
+/// Every case of `tests/fixtures/split-cases.json`, through `splitEvents` and `evaluateBatch`.
+#[wasm_bindgen_test]
+fn split_events_and_batches_follow_the_shared_table() {
+    let table: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/split-cases.json")).unwrap();
+    let cases = table["cases"].as_array().unwrap();
+    assert!(cases.len() >= 30);
+    let mut e = Engine::new(None).unwrap();
+    e.add_query("all", "any where true", None).unwrap();
+    for c in cases {
+        let (name, input, want) = (&c["name"], c["input"].as_str().unwrap(), c["items"].as_array().unwrap());
+        let items = Array::from(&eqlite_wasm::split_events(&input.into()).unwrap());
+        assert_eq!(items.length() as usize, want.len(), "{name}: {}", json(&items.into()));
+        let js_input = js_sys::JsString::from(input);
+        for (i, (got, want)) in items.iter().zip(want).enumerate() {
+            assert_eq!(get(&got, "position").as_f64(), Some(i as f64), "{name}");
+            assert_eq!(get(&got, "line").as_f64(), want["line"].as_f64(), "{name}: item {i}");
+            assert_eq!(get(&got, "column").as_f64(), want["column"].as_f64(), "{name}: item {i}");
+            match want["json"].as_str() {
+                Some(j) => {
+                    assert_eq!(get(&got, "json").as_string().as_deref(), Some(j), "{name}: item {i}");
+                    assert_eq!(get(&got, "origin").as_string().as_deref(), want["origin"].as_str(), "{name}: item {i}");
+                    // The UTF-16 offset indexes the JavaScript string.
+                    let at = get(&got, "offsetUtf16").as_f64().unwrap() as u32;
+                    let len = js_sys::JsString::from(j).length();
+                    assert_eq!(String::from(js_input.slice(at, at + len)), j, "{name}: item {i}");
+                }
+                None => {
+                    assert_eq!(get(&got, "error").as_string().as_deref(), want["error"].as_str(), "{name}: item {i}")
+                }
+            }
+        }
+        // The batch counts the same items; objects are events, the rest are invalid.
+        let r = e.evaluate_batch(JsValue::from_str(input)).unwrap();
+        assert_eq!(get(&r, "events").as_f64(), Some(want.len() as f64), "{name}");
+        // (The splitter checked the JSON; `Value` would refuse the lone surrogate case.)
+        let is_event = |w: &serde_json::Value| w["json"].as_str().is_some_and(|j| j.starts_with('{'));
+        let fired: Vec<String> = Array::from(&get(&r, "alerts")).iter().map(|a| json(&get(&a, "events"))).collect();
+        let events: Vec<String> = (0..want.len()).filter(|&i| is_event(&want[i])).map(|i| format!("[{i}]")).collect();
+        assert_eq!(fired, events, "{name}");
+        let errors = Array::from(&get(&r, "errors"));
+        let bad: Vec<usize> = (0..want.len()).filter(|&i| !is_event(&want[i])).collect();
+        assert_eq!(errors.length() as usize, bad.len(), "{name}: {}", json(&errors.clone().into()));
+        for (err, &i) in errors.iter().zip(&bad) {
+            assert_eq!(get(&err, "position").as_f64(), Some(i as f64), "{name}");
+            if let Some(msg) = want[i]["error"].as_str() {
+                assert_eq!(get(&err, "line").as_f64(), want[i]["line"].as_f64(), "{name}: item {i}");
+                assert_eq!(get(&err, "column").as_f64(), want[i]["column"].as_f64(), "{name}: item {i}");
+                assert_eq!(get(&err, "message").as_string().as_deref(), Some(msg), "{name}: item {i}");
+            }
+        }
+    }
 }
 
 #[wasm_bindgen_test]

@@ -195,7 +195,7 @@ fn batches_of_garbage() {
     let r = e.evaluate_batch(JsValue::from_str(&text)).unwrap();
     assert_eq!(ids(&get(&r, "alerts")), ["q"]);
     assert!(Array::from(&get(&r, "errors")).length() >= 3, "{}", json(&get(&r, "errors")));
-    let items = Array::from(&split_events(&text).unwrap());
+    let items = Array::from(&split_events(&text.as_str().into()).unwrap());
     assert!(items.length() >= 4);
     // A JS array with hostile members.
     let list = Array::new();
