@@ -32,6 +32,8 @@ pub struct Fields {
     names: Vec<String>,
     kinds: Vec<FieldKind>,
     root: Trie,
+    /// Deepest nesting followed inside an interesting field; `None`: [`MAX_NESTING`].
+    max_nesting: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -108,6 +110,13 @@ impl Fields {
         self.kinds[id as usize] = kind;
     }
 
+    /// Bounds the nesting followed inside the fields the rules read (default and most: 128):
+    /// reading recurses once per level, which a host with a small stack (WAMR's interpreter) may
+    /// need to cap lower. Deeper nesting there makes the event invalid, as beyond 128.
+    pub fn set_max_nesting(&mut self, levels: usize) {
+        self.max_nesting = Some(levels.min(MAX_NESTING));
+    }
+
     pub fn kind(&self, id: FieldId) -> FieldKind {
         self.kinds[id as usize]
     }
@@ -138,7 +147,8 @@ impl Fields {
     pub fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Event<'de>, D::Error> {
         // Enough for the fields of typical rules without regrowing.
         let mut out = Vec::with_capacity(32);
-        Seed { node: &self.root, out: &mut out, depth: 0, root: true }.deserialize(d)?;
+        let limit = self.max_nesting.unwrap_or(MAX_NESTING);
+        Seed { node: &self.root, out: &mut out, depth: 0, limit, root: true }.deserialize(d)?;
         Ok(Event::from_entries(out))
     }
 
@@ -251,6 +261,7 @@ struct Seed<'t, 'o, 'de> {
     node: &'t Trie,
     out: &'o mut Vec<(FieldId, Value<'de>)>,
     depth: usize,
+    limit: usize,
     root: bool,
 }
 
@@ -329,19 +340,25 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
         if self.root {
             return Err(de::Error::custom("an event must be a JSON object, not an array"));
         }
-        if self.depth >= MAX_NESTING {
-            return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
+        if self.depth >= self.limit {
+            return Err(de::Error::custom(format_args!("JSON nested more than {} levels deep", self.limit)));
         }
         while seq
-            .next_element_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?
+            .next_element_seed(Seed {
+                node: self.node,
+                out: &mut *self.out,
+                depth: self.depth + 1,
+                limit: self.limit,
+                root: false,
+            })?
             .is_some()
         {}
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if self.depth >= MAX_NESTING {
-            return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
+        if self.depth >= self.limit {
+            return Err(de::Error::custom(format_args!("JSON nested more than {} levels deep", self.limit)));
         }
         let mut unwrapped = false;
         while let Some(key) = map.next_key_seed(KeySeed)? {
@@ -352,14 +369,24 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
             if self.root && key == "_source" {
                 // An Elasticsearch hit: the event is `_source`, whatever came before it.
                 self.out.clear();
-                map.next_value_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?;
+                map.next_value_seed(Seed {
+                    node: self.node,
+                    out: &mut *self.out,
+                    depth: self.depth + 1,
+                    limit: self.limit,
+                    root: false,
+                })?;
                 unwrapped = true;
                 continue;
             }
             match self.node.walk(&key) {
-                Some(child) => {
-                    map.next_value_seed(Seed { node: child, out: &mut *self.out, depth: self.depth + 1, root: false })?
-                }
+                Some(child) => map.next_value_seed(Seed {
+                    node: child,
+                    out: &mut *self.out,
+                    depth: self.depth + 1,
+                    limit: self.limit,
+                    root: false,
+                })?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }

@@ -31,6 +31,9 @@ pub struct Options {
     pub max_event_bytes: usize,
     /// Fields with an Elasticsearch `null_value` or the `version` type.
     pub mapping: Vec<crate::mapping::MappedField>,
+    /// Deepest JSON nesting followed inside the fields the rules read (at most 128, the default);
+    /// deeper makes the event invalid. See [`Fields::set_max_nesting`].
+    pub max_nesting: usize,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             max_rules: 10_000,
             max_event_bytes: 16 << 20,
             mapping: vec![],
+            max_nesting: 128,
         }
     }
 }
@@ -146,6 +150,7 @@ impl RuleSet {
         let timestamp_field = fields.intern_dotted(&options.timestamp_field);
         let tiebreaker_field = options.tiebreaker_field.as_deref().map(|t| fields.intern_dotted(t));
         crate::mapping::apply(&mut fields, &options.mapping);
+        fields.set_max_nesting(options.max_nesting);
         RuleSet {
             options,
             fields,
@@ -195,6 +200,23 @@ impl RuleSet {
 
     /// Compiles and adds a rule. Errors are positioned in the rule's query text.
     pub fn add(&mut self, rule: Rule) -> Result<usize, Diagnostic> {
+        self.check_room(&rule)?;
+        let query = parse_query_with(&rule.query, &self.options.limits)?;
+        self.add_parsed(rule, query)
+    }
+
+    /// Compiles and adds a rule whose query was already parsed into `query` (the parse of
+    /// `rule.query`, e.g. done at build time for a host whose wasm stack cannot hold the parser's
+    /// recursion). It is verified and compiled as [`RuleSet::add`] would.
+    pub fn add_parsed(&mut self, rule: Rule, query: ast::Query) -> Result<usize, Diagnostic> {
+        self.check_room(&rule)?;
+        let compiled = compile_rule(rule, query, &mut self.fields)?;
+        self.rules.push(compiled);
+        self.reindex();
+        Ok(self.rules.len() - 1)
+    }
+
+    fn check_room(&self, rule: &Rule) -> Result<(), Diagnostic> {
         if self.rules.len() >= self.options.max_rules {
             return Err(Diagnostic::new(
                 "",
@@ -209,10 +231,7 @@ impl RuleSet {
                 format!("a rule with id `{}` is already loaded", rule.id),
             ));
         }
-        let compiled = compile_rule(rule, &mut self.fields, &self.options.limits)?;
-        self.rules.push(compiled);
-        self.reindex();
-        Ok(self.rules.len() - 1)
+        Ok(())
     }
 
     /// Adds an ad-hoc query as a rule with the given id.
@@ -411,8 +430,7 @@ fn query_range(text: &str, query: &str) -> std::ops::Range<usize> {
     }
 }
 
-fn compile_rule(rule: Rule, fields: &mut Fields, limits: &Limits) -> Result<CompiledRule, Diagnostic> {
-    let query = parse_query_with(&rule.query, limits)?;
+fn compile_rule(rule: Rule, query: ast::Query, fields: &mut Fields) -> Result<CompiledRule, Diagnostic> {
     crate::verify::verify(&rule.query, &query)?;
     // A rule that fails to compile may leave fields interned; they cost nothing but a slot.
     let mut c = Compiler { src: &rule.query, fields, regex_bytes: 0 };
