@@ -356,7 +356,11 @@ impl Filter {
             return miss;
         }
         // Invalid UTF-8 must not hide an attack: evaluate a repaired copy, keep the original bytes.
-        let text = String::from_utf8_lossy(record);
+        // (`from_utf8` first: its ASCII fast path is several times cheaper than the lossy scan.)
+        let text = match std::str::from_utf8(record) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(record),
+        };
         let fixed: String;
         let (record, event, repaired) = match self.rules.read_json(&text) {
             Ok(event) => (record, event, false),
@@ -569,7 +573,7 @@ fn top_level_collisions(record: &[u8]) -> Option<Vec<(String, Box<serde_json::va
 }
 
 fn memfind(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// A JSON object's members in order (duplicates kept), values as their raw text (so numbers beyond

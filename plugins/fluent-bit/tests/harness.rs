@@ -965,6 +965,18 @@ fn throughput(target: &'static str) {
     }
     let noop_secs = started.elapsed().as_secs_f64();
 
+    // Optionally an earlier build of the module (EQLITE_FB_BASELINE_WASM=path), on the same
+    // records in the same run; with a 64 KiB stack, which builds before this one needed.
+    let baseline = std::env::var_os("EQLITE_FB_BASELINE_WASM").map(|path| {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.to_string_lossy()));
+        let mut old = Wamr::new(&bytes, &Settings { wasm_stack_size: 65536, ..Settings::default() }).unwrap();
+        let started = Instant::now();
+        for r in &records {
+            old.call_json("eqlite_tag", "kube.var.log.containers.app", (1, 0), r).unwrap();
+        }
+        started.elapsed().as_secs_f64()
+    });
+
     let started = Instant::now();
     let results: Vec<Res> = records.iter().map(|r| host.tag(r)).collect();
     let wasm_secs = started.elapsed().as_secs_f64();
@@ -999,6 +1011,13 @@ fn throughput(target: &'static str) {
         wasm_secs / noop_secs,
         rate(native_secs)
     );
+    if let Some(old_secs) = baseline {
+        println!(
+            "THROUGHPUT {target} baseline_records_per_sec={:.0} speedup_over_baseline={:.2}",
+            rate(old_secs),
+            old_secs / wasm_secs
+        );
+    }
 }
 
 /// A module of the filter ABI that returns the record it is given (the host's NUL-terminated
