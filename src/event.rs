@@ -493,6 +493,17 @@ mod tests {
     }
 
     #[test]
+    fn the_nesting_limit_can_be_lowered() {
+        let mut f = fields(&["a", "b"]);
+        let rec = r#"{"a":[[["x"]]],"b":1,"c":[[[[[[1]]]]]]}"#;
+        assert!(f.read_json(rec).is_ok());
+        f.set_max_nesting(4);
+        assert_eq!(strs(&f.read_json(rec).unwrap(), &f, "a"), ["\"x\""], "unread fields do not count");
+        f.set_max_nesting(3);
+        assert!(f.read_json(rec).unwrap_err().to_string().contains("nested more than 3 levels"));
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let f = fields(&["a"]);
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
