@@ -28,10 +28,14 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || step "nightly unavailable: the fuzz smoke test will be skipped"
 fi
 
-# Debian packages: headless browser and driver for the page and wasm-bindgen-test.
+# Debian packages: headless browser and driver for the page and wasm-bindgen-test; cmake, a C
+# compiler and libclang to build WAMR (the Fluent Bit plugin's test runtime, crate wamrx-sys).
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v cc >/dev/null || need_apt+=(gcc)
+compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || need_apt+=(libclang-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "apt-get install ${need_apt[*]}"
   sudo_ apt-get update -qq

@@ -33,6 +33,8 @@ pub struct Fields {
     names: Vec<String>,
     kinds: Vec<FieldKind>,
     root: Trie,
+    /// Deepest nesting followed inside an interesting field; `None`: [`MAX_NESTING`].
+    max_nesting: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -109,6 +111,13 @@ impl Fields {
         self.kinds[id as usize] = kind;
     }
 
+    /// Bounds the nesting followed inside the fields the rules read (default and most: 128):
+    /// reading recurses once per level, which a host with a small stack (WAMR's interpreter) may
+    /// need to cap lower. Deeper nesting there makes the event invalid, as beyond 128.
+    pub fn set_max_nesting(&mut self, levels: usize) {
+        self.max_nesting = Some(levels.min(MAX_NESTING));
+    }
+
     pub fn kind(&self, id: FieldId) -> FieldKind {
         self.kinds[id as usize]
     }
@@ -139,7 +148,8 @@ impl Fields {
     pub fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Event<'de>, D::Error> {
         // Enough for the fields of typical rules without regrowing.
         let mut out = Vec::with_capacity(32);
-        Seed { node: &self.root, out: &mut out, depth: 0, root: true }.deserialize(d)?;
+        let limit = self.max_nesting.unwrap_or(MAX_NESTING);
+        Seed { node: &self.root, out: &mut out, depth: 0, limit, root: true }.deserialize(d)?;
         Ok(Event::from_entries(out))
     }
 
@@ -253,6 +263,7 @@ struct Seed<'t, 'o, 'de> {
     node: &'t Trie,
     out: &'o mut Vec<(FieldId, Value<'de>)>,
     depth: usize,
+    limit: usize,
     root: bool,
 }
 
@@ -331,19 +342,25 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
         if self.root {
             return Err(de::Error::custom("an event must be a JSON object, not an array"));
         }
-        if self.depth >= MAX_NESTING {
-            return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
+        if self.depth >= self.limit {
+            return Err(de::Error::custom(format_args!("JSON nested more than {} levels deep", self.limit)));
         }
         while seq
-            .next_element_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?
+            .next_element_seed(Seed {
+                node: self.node,
+                out: &mut *self.out,
+                depth: self.depth + 1,
+                limit: self.limit,
+                root: false,
+            })?
             .is_some()
         {}
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if self.depth >= MAX_NESTING {
-            return Err(de::Error::custom(format_args!("JSON nested more than {MAX_NESTING} levels deep")));
+        if self.depth >= self.limit {
+            return Err(de::Error::custom(format_args!("JSON nested more than {} levels deep", self.limit)));
         }
         let mut unwrapped = false;
         while let Some(key) = map.next_key_seed(KeySeed)? {
@@ -354,14 +371,24 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
             if self.root && key == "_source" {
                 // An Elasticsearch hit: the event is `_source`, whatever came before it.
                 self.out.clear();
-                map.next_value_seed(Seed { node: self.node, out: &mut *self.out, depth: self.depth + 1, root: false })?;
+                map.next_value_seed(Seed {
+                    node: self.node,
+                    out: &mut *self.out,
+                    depth: self.depth + 1,
+                    limit: self.limit,
+                    root: false,
+                })?;
                 unwrapped = true;
                 continue;
             }
             match self.node.walk(&key) {
-                Some(child) => {
-                    map.next_value_seed(Seed { node: child, out: &mut *self.out, depth: self.depth + 1, root: false })?
-                }
+                Some(child) => map.next_value_seed(Seed {
+                    node: child,
+                    out: &mut *self.out,
+                    depth: self.depth + 1,
+                    limit: self.limit,
+                    root: false,
+                })?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -465,6 +492,17 @@ mod tests {
         let e = f.read_json(r#"{"a":"\ud800","b":tru}"#).unwrap_err();
         assert_eq!((e.line(), e.column()), (1, 22));
         assert!(without_lone_surrogates(r#"{"a":"\ud83d\ude00 \u0041"}"#).is_none());
+    }
+
+    #[test]
+    fn the_nesting_limit_can_be_lowered() {
+        let mut f = fields(&["a", "b"]);
+        let rec = r#"{"a":[[["x"]]],"b":1,"c":[[[[[[1]]]]]]}"#;
+        assert!(f.read_json(rec).is_ok());
+        f.set_max_nesting(4);
+        assert_eq!(strs(&f.read_json(rec).unwrap(), &f, "a"), ["\"x\""], "unread fields do not count");
+        f.set_max_nesting(3);
+        assert!(f.read_json(rec).unwrap_err().to_string().contains("nested more than 3 levels"));
     }
 
     #[test]

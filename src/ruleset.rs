@@ -37,6 +37,9 @@ pub struct Options {
     pub max_event_bytes: usize,
     /// Fields with an Elasticsearch `null_value` or the `version` type.
     pub mapping: Vec<crate::mapping::MappedField>,
+    /// Deepest JSON nesting followed inside the fields the rules read (at most 128, the default);
+    /// deeper makes the event invalid. See [`Fields::set_max_nesting`].
+    pub max_nesting: usize,
 }
 
 impl Default for Options {
@@ -49,6 +52,7 @@ impl Default for Options {
             max_rules: 10_000,
             max_event_bytes: 16 << 20,
             mapping: vec![],
+            max_nesting: 128,
         }
     }
 }
@@ -169,6 +173,7 @@ impl RuleSet {
         let timestamp_field = fields.intern_dotted(&options.timestamp_field);
         let tiebreaker_field = options.tiebreaker_field.as_deref().map(|t| fields.intern_dotted(t));
         crate::mapping::apply(&mut fields, &options.mapping);
+        fields.set_max_nesting(options.max_nesting);
         RuleSet {
             options,
             fields,
@@ -244,6 +249,14 @@ impl RuleSet {
         self.push(rule)
     }
 
+    /// Compiles and adds a rule whose query was already parsed into `query` (the parse of
+    /// `rule.query`, e.g. done at build time for a host whose wasm stack cannot hold the parser's
+    /// recursion). It is verified and compiled as [`RuleSet::add`] would.
+    pub fn add_parsed(&mut self, rule: Rule, query: ast::Query) -> Result<usize, Error> {
+        self.admit(&rule.id)?;
+        self.push_parsed(rule, query)
+    }
+
     /// Whether a rule with this id may be added.
     fn admit(&self, id: &str) -> Result<(), Error> {
         if self.rules.len() >= self.options.max_rules {
@@ -259,7 +272,12 @@ impl RuleSet {
     }
 
     fn push(&mut self, rule: Rule) -> Result<usize, Error> {
-        let compiled = compile_rule(rule, &mut self.fields, &self.options.limits)?;
+        let query = parse_query_with(&rule.query, &self.options.limits)?;
+        self.push_parsed(rule, query)
+    }
+
+    fn push_parsed(&mut self, rule: Rule, query: ast::Query) -> Result<usize, Error> {
+        let compiled = compile_rule(rule, query, &mut self.fields)?;
         self.rules.push(compiled);
         self.changed();
         Ok(self.rules.len() - 1)
@@ -274,14 +292,23 @@ impl RuleSet {
     /// that is not EQL is not added and comes back as [`Loaded::Skipped`]. Query errors are
     /// positioned in the TOML text.
     pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<Loaded, Error> {
+        self.add_toml_parsed(text, origin, None)
+    }
+
+    /// As [`RuleSet::add_toml`], with the rule's query already parsed into `query` when given
+    /// (see [`RuleSet::add_parsed`]).
+    pub fn add_toml_parsed(&mut self, text: &str, origin: &str, query: Option<ast::Query>) -> Result<Loaded, Error> {
         let loaded = rule::parse_rule_toml(text, origin)?;
         if let Loaded::Rule(r) = &loaded {
             // Refusals are placed at the start of the file; query errors where the query is.
             self.admit(&r.id)
                 .map_err(|e| e.map_message(|m| format!("{origin}: {m}")).relocate(text, Span::default()))?;
-            let query = r.query.clone();
-            self.push((**r).clone())
-                .map_err(|e| rule::locate_in_toml(text, query_range(text, &query), &query, e, origin))?;
+            let source = r.query.clone();
+            let added = match query {
+                Some(q) => self.push_parsed((**r).clone(), q),
+                None => self.push((**r).clone()),
+            };
+            added.map_err(|e| rule::locate_in_toml(text, query_range(text, &source), &source, e, origin))?;
         }
         Ok(loaded)
     }
@@ -510,8 +537,7 @@ fn query_range(text: &str, query: &str) -> std::ops::Range<usize> {
     }
 }
 
-fn compile_rule(rule: Rule, fields: &mut Fields, limits: &Limits) -> Result<CompiledRule, Error> {
-    let query = parse_query_with(&rule.query, limits)?;
+fn compile_rule(rule: Rule, query: ast::Query, fields: &mut Fields) -> Result<CompiledRule, Error> {
     crate::verify::verify(&rule.query, &query)?;
     // A rule that fails to compile may leave fields interned; they cost nothing but a slot.
     let mut c = Compiler { src: &rule.query, fields, regex_bytes: 0 };

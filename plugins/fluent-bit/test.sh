@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the Fluent Bit filter module (wasm32-wasip1 and wasm32-unknown-unknown, `wasm` profile),
-# prints its size, then runs the plugin's tests: the unit tests and tests/harness.rs, which loads
-# the module in wasmi the way Fluent Bit's WAMR does and prints records per second.
+# Builds the Fluent Bit filter module (wasm32-wasip1 and wasm32-unknown-unknown, `fluent-bit`
+# profile), prints its size, then runs the plugin's tests: the unit tests and tests/harness.rs,
+# which runs the module in WAMR (Fluent Bit's runtime) the way Fluent Bit does, with its default
+# 8 KiB stack and heap, and prints records per second against a no-op module.
 #
-# Needs: rustup target add wasm32-wasip1 wasm32-unknown-unknown (tried here when missing).
+# Needs: rustup target add wasm32-wasip1 wasm32-unknown-unknown (tried here when missing); cmake,
+# a C compiler and libclang to build WAMR (scripts/setup.sh installs them).
 # Usage: plugins/fluent-bit/test.sh   (from anywhere)
 set -euo pipefail
 
@@ -27,9 +29,9 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 
 for t in "${targets[@]}"; do
-    echo "== cargo build -p eqlite-fluent-bit --lib --target $t --profile wasm"
-    CARGO_TARGET_DIR="$build_dir" cargo build -p eqlite-fluent-bit --lib --target "$t" --profile wasm
-    wasm="$build_dir/$t/wasm/eqlite_fluent_bit.wasm"
+    echo "== cargo build -p eqlite-fluent-bit --lib --target $t --profile fluent-bit"
+    CARGO_TARGET_DIR="$build_dir" cargo build -p eqlite-fluent-bit --lib --target "$t" --profile fluent-bit
+    wasm="$build_dir/$t/fluent-bit/eqlite_fluent_bit.wasm"
     size=$(wc -c <"$wasm")
     gz=$(gzip -9 -c "$wasm" | wc -c)
     echo "$t: $wasm: $size bytes ($gz bytes gzip -9)"

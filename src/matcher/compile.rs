@@ -108,6 +108,9 @@ impl Compiler<'_> {
         Ok(nodes)
     }
 
+    // Out of line: `expr` recurses once per level of the query, and in WAMR's interpreter every
+    // frame holds all of a function's locals, so the pattern-set building stays out of its frame.
+    #[inline(never)]
     fn patterns(&mut self, op: MatchOp, pats: &[ast::Lit]) -> Result<Patterns> {
         let source: Vec<Value<'static>> = pats.iter().map(|p| Value::from(&p.value)).collect();
         let others = LiteralSet::new(source.iter().filter(|v| !matches!(v, Value::Str(_))).cloned().collect(), false);

@@ -11,52 +11,127 @@ use std::cell::UnsafeCell;
 struct Instance {
     filter: UnsafeCell<Option<Filter>>,
     stats: UnsafeCell<Vec<u8>>,
+    #[cfg(target_os = "wasi")]
+    extra: UnsafeCell<Extra>,
+}
+
+/// Where loading the rule files of [`crate::RULES_DIR`] stands. They are parsed at run time, which
+/// needs far more wasm stack than Fluent Bit's default (see the README); the state is kept across
+/// calls so that a call that traps while parsing them is not retried on every record.
+#[cfg(target_os = "wasi")]
+#[derive(Clone, Copy, PartialEq)]
+enum Extra {
+    NotTried,
+    /// Set before parsing; still set on the next call only if that call trapped.
+    Loading,
+    Done,
 }
 
 // SAFETY: a wasm32 module instance runs one call at a time on one thread.
 unsafe impl Sync for Instance {}
 
-static INSTANCE: Instance = Instance { filter: UnsafeCell::new(None), stats: UnsafeCell::new(Vec::new()) };
+static INSTANCE: Instance = Instance {
+    filter: UnsafeCell::new(None),
+    stats: UnsafeCell::new(Vec::new()),
+    #[cfg(target_os = "wasi")]
+    extra: UnsafeCell::new(Extra::NotTried),
+};
 
 /// The empty string: drops the record.
 static EMPTY: u8 = 0;
+
+// Why the exports below are split into small functions marked `inline(never)`: WAMR's interpreter
+// gives the whole call chain `wasm_stack_size` bytes (8 KiB by default), and every function's
+// frame holds all its locals. Compiling the rules on the first call must not run beneath the large
+// frame of the per-record code, nor the per-record code beneath the compiler's.
 
 /// The instance's filter, made on first use (rules compile once per instance).
 ///
 /// # Safety
 /// No other reference to it may be alive (true for the exports below, which do not nest).
+#[inline(never)]
 unsafe fn filter() -> &'static mut Filter {
     let slot = unsafe { &mut *INSTANCE.filter.get() };
-    slot.get_or_insert_with(init)
+    if slot.is_none() {
+        *slot = Some(init());
+    }
+    #[cfg(target_os = "wasi")]
+    if unsafe { *INSTANCE.extra.get() } != Extra::Done {
+        unsafe { load_extra_rules(slot) };
+    }
+    slot.as_mut().expect("made above")
 }
 
+#[cold]
+#[inline(never)]
 fn init() -> Filter {
-    #[cfg(target_os = "wasi")]
-    {
-        let f = Filter::with_rules_dir(std::path::Path::new(crate::RULES_DIR));
-        for e in &f.rule_errors {
-            eprintln!("[eqlite] rule not loaded: {e}");
-        }
-        f
-    }
-    // No stderr here: the errors are only counted (`rule_errors` in `eqlite_stats`).
-    #[cfg(not(target_os = "wasi"))]
     Filter::embedded()
+}
+
+/// Adds the rule files of [`crate::RULES_DIR`], if any, to the filter (before its first record).
+///
+/// # Safety
+/// As [`filter`].
+#[cfg(target_os = "wasi")]
+#[cold]
+#[inline(never)]
+unsafe fn load_extra_rules(slot: &mut Option<Filter>) {
+    let extra = unsafe { &mut *INSTANCE.extra.get() };
+    let dir = std::path::Path::new(crate::RULES_DIR);
+    if *extra == Extra::Loading {
+        // The previous call trapped while parsing them: keep the embedded rules only.
+        *extra = Extra::Done;
+        let n = crate::rule_files(dir).len();
+        let msg = format!(
+            "{n} rule files in {} not loaded: parsing them overflowed the wasm stack (the call trapped); \
+             set wasm_stack_size to 65536 or more. Records are evaluated with the embedded rules only.",
+            crate::RULES_DIR
+        );
+        eprintln!("[eqlite] {msg}");
+        if let Some(f) = slot {
+            f.add_rule_error(msg);
+        }
+        return;
+    }
+    if crate::rule_files(dir).is_empty() {
+        *extra = Extra::Done;
+        return;
+    }
+    *extra = Extra::Loading;
+    let f = Filter::with_rules_dir(dir);
+    for e in &f.rule_errors {
+        eprintln!("[eqlite] rule not loaded: {e}");
+    }
+    *slot = Some(f);
+    *extra = Extra::Done;
 }
 
 /// # Safety
 /// `record` is null or points to `record_len` readable bytes (and, as Fluent Bit passes it, one
-/// more NUL byte).
-unsafe fn run(record: *const u8, record_len: u32, mode: Mode, time_sec: u32, time_nsec: u32) -> *const u8 {
-    let f = unsafe { filter() };
+/// more NUL byte). `f` is [`filter`]'s, fetched by the caller so that compiling the rules on the
+/// first call does not run beneath this function's frame.
+#[inline(never)]
+unsafe fn run(
+    f: &mut Filter,
+    record: *const u8,
+    record_len: u32,
+    mode: Mode,
+    time_sec: u32,
+    time_nsec: u32,
+) -> *const u8 {
     let len = record_len as usize;
     let bytes: &[u8] =
         if record.is_null() || len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(record, len) } };
     // Fluent Bit's record time orders sequences for records without a timestamp field.
     f.set_record_time(time_sec, time_nsec);
-    match f.process(bytes, mode) {
+    let verdict = f.process(bytes, mode);
+    #[cfg(target_os = "wasi")]
+    if let Some(notice) = f.take_notice() {
+        eprintln!("[eqlite] {notice}");
+    }
+    match verdict {
         Verdict::Drop => &EMPTY,
-        Verdict::Tagged => f.output().as_ptr(),
+        Verdict::Tagged | Verdict::Repaired => f.output().as_ptr(),
         Verdict::Unchanged => {
             // Fluent Bit copies `len + 1` bytes, so its copy is NUL-terminated, and it copies the
             // result (strdup) before freeing its inputs: handing its own copy back saves copying a
@@ -69,6 +144,19 @@ unsafe fn run(record: *const u8, record_len: u32, mode: Mode, time_sec: u32, tim
             }
         }
     }
+}
+
+/// A WASI reactor's entry point, which WAMR calls once after instantiation: runs the C library's
+/// constructors. Exporting it also stops WAMR's warning, on every start, that a module with WASI
+/// imports "should be either a command or a reactor".
+#[cfg(target_os = "wasi")]
+#[export_name = "_initialize"]
+pub extern "C" fn initialize() {
+    extern "C" {
+        fn __wasm_call_ctors();
+    }
+    // SAFETY: the host calls `_initialize` once, before any other export (the WASI reactor ABI).
+    unsafe { __wasm_call_ctors() }
 }
 
 /// Tag mode: every record passes; matching records get the alert fields.
@@ -84,7 +172,7 @@ pub unsafe extern "C" fn eqlite_tag(
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    unsafe { run(record, record_len, Mode::Tag, time_sec, time_nsec) }
+    unsafe { run(filter(), record, record_len, Mode::Tag, time_sec, time_nsec) }
 }
 
 /// Match-only mode: records that match no rule (and bad records) are dropped.
@@ -100,7 +188,7 @@ pub unsafe extern "C" fn eqlite_match_only(
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    unsafe { run(record, record_len, Mode::MatchOnly, time_sec, time_nsec) }
+    unsafe { run(filter(), record, record_len, Mode::MatchOnly, time_sec, time_nsec) }
 }
 
 /// The instance's counters as NUL-terminated JSON (valid until the next `eqlite_stats` call).

@@ -15,7 +15,7 @@
 //! Rules compile once per module instance, on the first call; one [`Stream`] per instance keeps
 //! sequence rules working across calls.
 
-use eqlite::{Alert, Loaded, Pack, RuleSet, Stream, StreamOptions};
+use eqlite::{Alert, Loaded, RuleSet, Stream, StreamOptions};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,6 +28,17 @@ mod alloc;
 /// Records larger than this are not evaluated: passed through unchanged (tag mode) or dropped
 /// (match-only mode), and counted as `bad` and `oversize`.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// Deepest JSON nesting followed inside the fields the rules read (the core's default is 128):
+/// reading recurses per level, and WAMR's 8 KiB interpreter stack holds about this many on top of
+/// the rest of a record's evaluation. Deeper nesting there makes the record bad (passed unchanged
+/// by `eqlite_tag`); elsewhere in the record it is skipped without recursion.
+pub const MAX_NESTING: usize = 10;
+
+/// The engine's options in the module.
+pub fn options() -> eqlite::Options {
+    eqlite::Options { max_nesting: MAX_NESTING, ..eqlite::Options::default() }
+}
 
 /// Where a wasm32-wasip1 build looks for extra rules (`*.toml`) on its first call. The host must
 /// make it reachable (Fluent Bit: `accessible_paths /etc/eqlite`).
@@ -69,6 +80,10 @@ pub enum Verdict {
     Unchanged,
     /// Rules fired: the new record is [`Filter::output`].
     Tagged,
+    /// No rule fired, but the record had bare non-finite numbers (`nan`, `inf`), which Fluent Bit
+    /// writes and then refuses to read back: the record with them replaced by `null` is
+    /// [`Filter::output`].
+    Repaired,
     /// Drop the record (the ABI's empty string).
     Drop,
 }
@@ -88,6 +103,11 @@ pub struct Counters {
     pub oversize: u64,
     /// Records with invalid UTF-8, evaluated after replacing the bad bytes with U+FFFD.
     pub lossy_utf8: u64,
+    /// Records with bare non-finite numbers (`nan`, `-nan`, `inf`, `-inf`), evaluated and passed
+    /// on with them replaced by `null`.
+    pub repaired: u64,
+    /// Of `bad`: msgpack maps (Fluent Bit's `event_format msgpack`), which the module cannot read.
+    pub msgpack: u64,
     /// Records answered with the empty string (dropped).
     pub dropped: u64,
     /// Tagged records that already had some of the top-level alert keys, which were replaced.
@@ -131,7 +151,14 @@ pub struct Filter {
     pub rule_errors: Vec<String>,
     /// The host's time for the current record, nanoseconds since the epoch.
     record_time: Option<i64>,
+    /// A message for the host's log, given once (see [`Filter::take_notice`]).
+    notice: Option<&'static str>,
 }
+
+/// Logged on the first msgpack record: the module reads JSON only.
+pub const MSGPACK_NOTICE: &str = "this record is msgpack: set `event_format json` on the wasm filter (the default). \
+     The module reads JSON records only; msgpack records pass unevaluated in eqlite_tag and are dropped by \
+     eqlite_match_only.";
 
 pub use eqlite::severity_number;
 
@@ -173,7 +200,17 @@ impl Filter {
             .collect();
         let stream = Stream::new(&rules, StreamOptions::default());
         let counters = Counters { rules: rules.len() as u64, ..Counters::default() };
-        Filter { rules, stream, meta, next_pos: 0, counters, out: Vec::new(), rule_errors: vec![], record_time: None }
+        Filter {
+            rules,
+            stream,
+            meta,
+            next_pos: 0,
+            counters,
+            out: Vec::new(),
+            rule_errors: vec![],
+            record_time: None,
+            notice: None,
+        }
     }
 
     /// The embedded kubelet pack, or the rules embedded at build time (`EQLITE_FLUENT_BIT_RULES`).
@@ -199,6 +236,17 @@ impl Filter {
 
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+
+    /// Records a rule-loading failure found after construction (counted in `rule_errors`).
+    pub fn add_rule_error(&mut self, message: String) {
+        self.counters.rule_errors += 1;
+        self.rule_errors.push(message);
+    }
+
+    /// A message for the host's log, once: set by the first msgpack record.
+    pub fn take_notice(&mut self) -> Option<&'static str> {
+        self.notice.take()
     }
 
     /// The record made by the last [`Verdict::Tagged`] (or [`Filter::copy_to_output`]),
@@ -287,13 +335,44 @@ impl Filter {
         // Only objects are events (serde reads `null` as an empty one); tagging needs the braces.
         if record.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             self.counters.bad += 1;
+            if is_msgpack_map(record) {
+                self.counters.msgpack += 1;
+                if self.counters.msgpack == 1 {
+                    self.notice = Some(MSGPACK_NOTICE);
+                }
+            }
             return miss;
         }
         // Invalid UTF-8 must not hide an attack: evaluate a repaired copy, keep the original bytes.
-        let text = String::from_utf8_lossy(record);
-        let Ok(event) = self.rules.read_json(&text) else {
-            self.counters.bad += 1;
-            return miss;
+        // (`from_utf8` first: its ASCII fast path is several times cheaper than the lossy scan.)
+        let text = match std::str::from_utf8(record) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(record),
+        };
+        let fixed: String;
+        let (record, event, repaired) = match self.rules.read_json(&text) {
+            Ok(event) => (record, event, false),
+            // Fluent Bit writes NaN and infinities from msgpack as bare tokens, then refuses its own
+            // JSON: read and pass on the record with them as `null` rather than lose it.
+            Err(_) => match non_finite_as_null(&text) {
+                Some(f) => {
+                    fixed = f;
+                    match self.rules.read_json(&fixed) {
+                        Ok(event) => {
+                            self.counters.repaired += 1;
+                            (fixed.as_bytes(), event, true)
+                        }
+                        Err(_) => {
+                            self.counters.bad += 1;
+                            return miss;
+                        }
+                    }
+                }
+                None => {
+                    self.counters.bad += 1;
+                    return miss;
+                }
+            },
         };
         if matches!(text, std::borrow::Cow::Owned(_)) {
             self.counters.lossy_utf8 += 1;
@@ -303,6 +382,10 @@ impl Filter {
         let alerts = self.stream.push_at(&self.rules, &event, pos, self.record_time);
         drop(event);
         if alerts.is_empty() {
+            if repaired && mode == Mode::Tag {
+                self.copy_to_output(record);
+                return Verdict::Repaired;
+            }
             return miss;
         }
         self.counters.matched += 1;
@@ -397,6 +480,67 @@ impl Filter {
     }
 }
 
+/// Whether a record is a msgpack map (what Fluent Bit sends with `event_format msgpack`): its first
+/// byte is a fixmap, map16 or map32 marker, none of which can start a JSON text.
+fn is_msgpack_map(record: &[u8]) -> bool {
+    matches!(record.first(), Some(0x80..=0x8f | 0xde | 0xdf))
+}
+
+/// `json` with every bare non-finite number outside strings (`nan`, `-nan`, `inf`, `-inf`, as C's
+/// `printf("%g")` writes them, which is what Fluent Bit does for msgpack doubles) replaced by
+/// `null`; `None` if there is none.
+pub fn non_finite_as_null(json: &str) -> Option<String> {
+    let b = json.as_bytes();
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    let mut in_string = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        let token = [&b"-nan"[..], b"nan", b"-inf", b"inf"]
+            .into_iter()
+            .find(|t| b[i..].starts_with(t) && b.get(i + t.len()).is_none_or(|n| !n.is_ascii_alphanumeric()));
+        match token {
+            Some(t) => {
+                let o = out.get_or_insert_with(|| String::with_capacity(json.len() + 16));
+                o.push_str(&json[copied..i]);
+                o.push_str("null");
+                i += t.len();
+                copied = i;
+            }
+            None => i += 1,
+        }
+    }
+    out.map(|mut o| {
+        o.push_str(&json[copied..]);
+        o
+    })
+}
+
+/// The `*.toml` files of `dir` in name order; none when it cannot be read.
+pub fn rule_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
 fn dedup(mut v: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     v.retain(|x| seen.insert(x.clone()));
@@ -417,7 +561,7 @@ fn top_level_collisions(record: &[u8]) -> Option<Vec<(String, Box<serde_json::va
 }
 
 fn memfind(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// A JSON object's members in order (duplicates kept), values as their raw text (so numbers beyond
@@ -448,30 +592,68 @@ impl<'de> serde::Deserialize<'de> for Members {
     }
 }
 
-/// The `(file name, TOML)` rules embedded at build time from `EQLITE_FLUENT_BIT_RULES`; empty
-/// when it was not set (then the kubelet pack is used).
-const BUILT_IN_RULES: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/built_in_rules.rs"));
+/// The embedded rules (the kubelet pack, or `EQLITE_FLUENT_BIT_RULES` at build time), each query
+/// parsed by build.rs: the parser's recursion does not fit Fluent Bit's default 8 KiB wasm stack.
+mod built_in {
+    use eqlite::ast::*;
+    use eqlite::Span;
+
+    pub struct Embedded {
+        pub file: &'static str,
+        pub toml: &'static str,
+        pub query: Parsed,
+    }
+
+    pub enum Parsed {
+        /// Builds the query's syntax tree (without recursion).
+        Query(fn() -> Query),
+        /// Not an EQL rule: skipped, as `RuleSet::add_toml` skips it.
+        #[allow(dead_code)] // only with EQLITE_FLUENT_BIT_RULES
+        NotEql,
+        /// The rule failed to load at build time: its message.
+        #[allow(dead_code)] // only with EQLITE_FLUENT_BIT_RULES
+        Error(&'static str),
+    }
+
+    pub const RULES: &[Embedded] = include!(concat!(env!("OUT_DIR"), "/built_in_rules.rs"));
+
+    include!(concat!(env!("OUT_DIR"), "/built_in_queries.rs"));
+}
 
 /// The rules compiled into the module, and the messages of built-in rule files that failed to
 /// compile (skipped: a module that traps on every record would lose them all in Fluent Bit).
 pub fn embedded_rules() -> (RuleSet, Vec<String>) {
-    let pack = if BUILT_IN_RULES.is_empty() { Pack::kubelet() } else { Pack::embedded(BUILT_IN_RULES, "") };
-    let mut rs = RuleSet::default();
-    let report = rs.load(&pack);
-    (rs, report.errors.iter().map(|e| e.message().to_string()).collect())
+    let mut rs = RuleSet::new(options());
+    let mut errors = vec![];
+    for e in built_in::RULES {
+        let build = match e.query {
+            built_in::Parsed::Query(build) => build,
+            built_in::Parsed::NotEql => continue,
+            built_in::Parsed::Error(message) => {
+                errors.push(message.to_string());
+                continue;
+            }
+        };
+        if let Err(m) = add_embedded(&mut rs, e, build()) {
+            errors.push(m);
+        }
+    }
+    (rs, errors)
+}
+
+// Adding a rule gets its own frame (`inline(never)`), so that it does not run beneath the loop's
+// locals on WAMR's small interpreter stack (see abi.rs).
+
+#[inline(never)]
+fn add_embedded(rs: &mut RuleSet, e: &built_in::Embedded, query: eqlite::ast::Query) -> Result<(), String> {
+    rs.add_toml_parsed(e.toml, e.file, Some(query)).map(drop).map_err(|d| d.message().to_string())
 }
 
 /// Adds the `*.toml` rules of `dir` (in file-name order) to `rs`; a rule with an id already in
 /// `rs` replaces it. Returns the errors; a missing or unreadable directory is no error.
 pub fn load_rules_dir(rs: &mut RuleSet, dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
     let mut errors = vec![];
-    for path in files {
+    for path in rule_files(dir) {
         let origin = path.display().to_string();
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -508,6 +690,20 @@ mod tests {
     use super::*;
 
     const ATTACK: &str = r#"{"@timestamp":"2026-08-20T02:00:00.000Z","event":{"category":["process"],"type":["start"],"action":"exec","ingested":"2026-08-20T02:00:00.640Z"},"host":{"os":{"type":"linux"}},"container":{"id":"3d6e"},"process":{"name":"curl","args":["curl","-sk","https://10.0.1.22:10250/pods"],"command_line":"curl -sk https://10.0.1.22:10250/pods","executable":"/usr/bin/curl"}}"#;
+
+    #[test]
+    fn embedded_trees_are_the_parsers() {
+        let (rs, errors) = embedded_rules();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rs.len(), eqlite::Pack::kubelet().len());
+        let native = RuleSet::from_pack(&eqlite::Pack::kubelet(), options()).unwrap();
+        let compiled = |rs| eqlite::internals::compiled(rs);
+        for (a, b) in compiled(&rs).iter().zip(compiled(&native)) {
+            assert_eq!(a.rule.id, b.rule.id);
+            assert_eq!(a.query, eqlite::parse_query(&a.rule.query).unwrap(), "{}", a.rule.id);
+            assert_eq!(a.query, b.query);
+        }
+    }
 
     #[test]
     fn tags_an_attack_and_passes_a_benign_record() {
@@ -583,6 +779,35 @@ mod tests {
         assert_eq!(v["rule.id"][0], "any");
         assert_eq!(v["eqlite"]["alerts"][0]["sequence_events"], 1);
         assert!(v.get("threat.framework").is_none());
+    }
+
+    #[test]
+    fn non_finite_numbers_become_null_outside_strings() {
+        let fixed = non_finite_as_null(r#"{"a":nan,"b":[inf,-inf,-nan],"c":"nan inf","d\"nan":1,"e":info}"#);
+        assert_eq!(fixed.as_deref(), Some(r#"{"a":null,"b":[null,null,null],"c":"nan inf","d\"nan":1,"e":info}"#));
+        assert_eq!(non_finite_as_null(r#"{"a":"inf","b":null}"#), None);
+        let mut f = Filter::embedded();
+        let rec = ATTACK.replacen('{', r#"{"score":nan,"#, 1);
+        assert_eq!(f.process(rec.as_bytes(), Mode::Tag), Verdict::Tagged);
+        let out = &f.output()[..f.output().len() - 1];
+        assert!(out.starts_with(br#"{"score":null,"#));
+        assert_eq!(f.process(br#"{"v":inf}"#, Mode::Tag), Verdict::Repaired);
+        assert_eq!(f.output(), b"{\"v\":null}\0");
+        assert_eq!(f.process(br#"{"v":inf}"#, Mode::MatchOnly), Verdict::Drop);
+        assert_eq!(f.process(br#"{"v":infinite}"#, Mode::Tag), Verdict::Unchanged);
+        let c = f.counters();
+        assert_eq!((c.repaired, c.bad), (3, 1));
+    }
+
+    #[test]
+    fn msgpack_records_are_reported_once() {
+        let mut f = Filter::embedded();
+        let rec = b"\x81\xa3log\xa2hi";
+        assert_eq!(f.process(rec, Mode::Tag), Verdict::Unchanged);
+        assert_eq!(f.take_notice(), Some(MSGPACK_NOTICE));
+        assert_eq!(f.process(rec, Mode::MatchOnly), Verdict::Drop);
+        assert_eq!(f.take_notice(), None);
+        assert_eq!((f.counters().msgpack, f.counters().bad), (2, 2));
     }
 
     #[test]
