@@ -20,7 +20,7 @@ raw_before=$(stat -c %s "$OUT/eqlite_bg.wasm")
 "$WASM_OPT" -Oz "${FEATURES[@]}" --strip-debug --strip-producers "$OUT/eqlite_bg.wasm" -o "$OUT/eqlite_bg.wasm"
 
 cp bindings/wasm/README.md "$OUT/README.md"
-cp LICENSE-MIT LICENSE-APACHE "$OUT/"
+cp LICENSE-MIT LICENSE-APACHE NOTICE "$OUT/"
 mkdir -p "$OUT/rules" && cp rules/NOTICE "$OUT/rules/NOTICE"
 # Entry points per runtime, the init() guard in the glue, package.json with its exports map.
 node bindings/wasm/js/assemble.mjs "$OUT" "$VERSION"

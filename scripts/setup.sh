@@ -63,6 +63,12 @@ if ! npm_current; then
   (cd tests/js && npm ci --no-audit --no-fund --silent)
 fi
 
+# @elastic/ecs, pinned: the source of src/types/ecs.types, which test.sh checks is current.
+if [ ! -d scripts/ecs-types/node_modules/@elastic/ecs ]; then
+  step "npm ci (scripts/ecs-types)"
+  (cd scripts/ecs-types && npm ci --no-audit --no-fund --silent)
+fi
+
 # Python: the reference implementation (oracle) and the wasm runtime for benchmarks.
 if ! python3 -c 'import eql' 2>/dev/null; then
   step "pip install eql"

@@ -15,6 +15,7 @@ section "format and lints"
 cargo fmt --all --check
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p eqlite-wasm --target wasm32-unknown-unknown -- -D warnings
+node scripts/ecs-types/generate.mjs --check
 
 section "API docs (missing docs and broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p eqlite

@@ -6,7 +6,12 @@
 //! Field resolution follows Elasticsearch: nested objects and dotted keys (`{"process.name": …}`)
 //! are the same thing, at any level and in any mix; arrays (also arrays of objects) make a field
 //! multi-valued; `null`, `[]` and a missing key are all "no value".
+//!
+//! Each field is read as its mapped type ([`crate::field_types`]), looked up once when the field is
+//! interned: a number in a `keyword` field becomes its text, a numeric string in a `long` field the
+//! number, and a value its type refuses is dropped.
 
+use crate::field_types::{FieldType, FieldTypes, Read};
 use crate::value::Value;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -17,29 +22,23 @@ pub type FieldId = u32;
 /// Deepest JSON nesting followed inside an interesting field (serde_json also stops at 128).
 const MAX_NESTING: usize = 128;
 
-/// How values of a field compare, from an Elasticsearch mapping.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum FieldKind {
-    #[default]
-    /// Compared by JSON type.
-    Plain,
-    /// The `version` field type: semantic-version ordering.
-    Version,
-}
-
 /// The interned field paths of a rule set.
 #[derive(Clone, Debug, Default)]
 pub struct Fields {
     names: Vec<String>,
-    kinds: Vec<FieldKind>,
+    types: Vec<Option<FieldType>>,
     root: Trie,
     /// Deepest nesting followed inside an interesting field; `None`: [`MAX_NESTING`].
     max_nesting: Option<usize>,
+    /// Where the type of a newly interned field comes from; none: every field reads as JSON.
+    field_types: std::sync::Arc<FieldTypes>,
 }
 
 #[derive(Clone, Debug, Default)]
 struct Trie {
     leaf: Option<FieldId>,
+    /// The leaf's mapped type: values are read as it.
+    ty: Option<FieldType>,
     /// A mapping's `null_value`: what an explicit JSON `null` is read as.
     null_value: Option<Value<'static>>,
     /// Sorted by segment, for binary search.
@@ -71,6 +70,11 @@ impl Trie {
 }
 
 impl Fields {
+    /// A field table whose fields are read as the types `field_types` gives them.
+    pub fn with_types(field_types: std::sync::Arc<FieldTypes>) -> Fields {
+        Fields { field_types, ..Fields::default() }
+    }
+
     /// The id of a path (already split on dots), adding it if new.
     pub fn intern<S: AsRef<str>>(&mut self, path: &[S]) -> FieldId {
         let mut node = &mut self.root;
@@ -84,31 +88,30 @@ impl Fields {
             };
             node = &mut node.children[i].1;
         }
-        *node.leaf.get_or_insert_with(|| {
-            self.names.push(path.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join("."));
-            self.kinds.push(FieldKind::Plain);
-            (self.names.len() - 1) as FieldId
-        })
-    }
-
-    fn node_mut(&mut self, dotted: &str) -> &mut Trie {
-        self.intern_dotted(dotted);
-        let mut node = &mut self.root;
-        for seg in dotted.split('.') {
-            let i = node.children.binary_search_by(|(k, _)| k.as_ref().cmp(seg)).expect("interned");
-            node = &mut node.children[i].1;
+        if let Some(id) = node.leaf {
+            return id;
         }
-        node
+        let name = path.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(".");
+        let resolved = self.field_types.resolve(&name);
+        // A `null_value` is read as its field's type too (`"0"` for a `long` is 0).
+        let null_value = match (resolved.ty, resolved.null_value) {
+            (Some(ty), Some(v)) => match ty.read(v) {
+                Read::Value(v) => Some(v),
+                _ => None,
+            },
+            (_, v) => v,
+        };
+        (node.ty, node.null_value) = (resolved.ty, null_value);
+        let id = self.names.len() as FieldId;
+        node.leaf = Some(id);
+        self.names.push(name);
+        self.types.push(resolved.ty);
+        id
     }
 
-    /// Reads an explicit JSON `null` of this field as `value` (a mapping's `null_value`).
-    pub fn set_null_value(&mut self, dotted: &str, value: Value<'static>) {
-        self.node_mut(dotted).null_value = Some(value);
-    }
-
-    pub fn set_kind(&mut self, dotted: &str, kind: FieldKind) {
-        let id = self.intern_dotted(dotted);
-        self.kinds[id as usize] = kind;
+    /// The mapped type of a field, if it has one.
+    pub fn field_type(&self, id: FieldId) -> Option<FieldType> {
+        self.types[id as usize]
     }
 
     /// Bounds the nesting followed inside the fields the rules read (default and most: 128):
@@ -118,8 +121,9 @@ impl Fields {
         self.max_nesting = Some(levels.min(MAX_NESTING));
     }
 
-    pub fn kind(&self, id: FieldId) -> FieldKind {
-        self.kinds[id as usize]
+    /// The field types this table reads with.
+    pub fn field_types(&self) -> &FieldTypes {
+        &self.field_types
     }
 
     pub fn intern_dotted(&mut self, dotted: &str) -> FieldId {
@@ -269,8 +273,21 @@ struct Seed<'t, 'o, 'de> {
 
 impl<'de> Seed<'_, '_, 'de> {
     fn push(&mut self, v: Value<'de>) {
-        if let Some(id) = self.node.leaf {
-            self.out.push((id, v));
+        let Some(id) = self.node.leaf else { return };
+        let v = match self.node.ty {
+            None => v,
+            Some(ty) => match ty.read(v) {
+                Read::Value(v) => v,
+                Read::Null => return self.push_null(),
+                Read::Malformed => return,
+            },
+        };
+        self.out.push((id, v));
+    }
+
+    fn push_null(&mut self) {
+        if let (Some(id), Some(v)) = (self.node.leaf, &self.node.null_value) {
+            self.out.push((id, v.clone()));
         }
     }
 
@@ -308,7 +325,14 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
         self.scalar(Value::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.scalar(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+        match i64::try_from(v) {
+            Ok(i) => self.scalar(Value::Int(i)),
+            // Beyond i64, a string field still gets every digit.
+            Err(_) if self.node.ty.is_some_and(FieldType::is_string) => {
+                self.scalar(Value::Str(Cow::Owned(v.to_string())))
+            }
+            Err(_) => self.scalar(Value::Float(v as f64)),
+        }
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         self.scalar(Value::Float(v))
@@ -326,9 +350,7 @@ impl<'de> Visitor<'de> for Seed<'_, '_, 'de> {
         if self.root {
             return Err(E::custom("an event must be a JSON object, not null"));
         }
-        if let Some(v) = &self.node.null_value {
-            self.push(v.clone());
-        }
+        self.push_null();
         Ok(())
     }
     fn visit_none<E: de::Error>(self) -> Result<(), E> {

@@ -52,6 +52,7 @@ pub mod ast;
 mod error;
 mod event;
 mod explain;
+mod field_types;
 pub mod input;
 pub mod mapping;
 mod matcher;
@@ -70,6 +71,7 @@ pub use alert::{severity_number, Alert, EcsRules};
 pub use error::{render_all, Error, ErrorKind, Position};
 pub use event::Event;
 pub use explain::{Decision, Explanation, JoinKey, StageExplanation};
+pub use field_types::{float_text, FieldType, FieldTypes, Read, Resolved, TypeTable};
 pub use pack::{toml_files, LoadReport, Pack, RuleFile, Skipped};
 pub use parser::{parse_query, parse_query_with, Limits};
 pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVERITIES};
@@ -85,7 +87,7 @@ pub use value::Value;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::event::{FieldId, FieldKind, Fields};
+    pub use crate::event::{FieldId, Fields};
     pub use crate::matcher::cidr::Cidr;
     pub use crate::matcher::eval::{self, Scratch};
     pub use crate::matcher::node::{self, EventMatcher};

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 /// (`hits.hits` are unwrapped to their `_source`). Without --rules or --query, the embedded
 /// kubelet / Kubernetes-node-API rule pack is used.
 #[derive(Parser)]
-#[command(name = "eqlite", version, about, long_about, max_term_width = 100)]
+#[command(name = "eqlite", version = version(), about, long_about, max_term_width = 100)]
 #[command(after_help = "Examples:\n  \
     eqlite scan events.ndjson                       alerts from the kubelet pack, one JSON line each\n  \
     eqlite scan --rules detection-rules/rules -     every rule under a directory, events on stdin\n  \
@@ -62,9 +62,19 @@ pub struct RuleArgs {
     /// Field ordering events with equal timestamps (default: input order).
     #[arg(long, value_name = "FIELD")]
     pub tiebreaker_field: Option<String>,
-    /// An Elasticsearch index mapping (JSON); its null_value settings and version-typed fields apply.
+    /// An Elasticsearch index mapping (JSON): values of its fields are read as their types, with
+    /// their null_value; it extends and overrides the ECS types and --field-types tables.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+    /// A field-type table (lines of `field type`, e.g. `my.app.port long`; format in
+    /// src/field_types.rs) over the ECS types; later tables override earlier ones. Repeatable.
+    #[arg(long = "field-types", value_name = "FILE")]
+    pub field_types: Vec<PathBuf>,
+    /// Read values as their JSON types, not as the Elastic Common Schema types of their fields
+    /// (by default a number in a keyword field such as user.id is its text, a numeric string in
+    /// a long field such as destination.port is the number).
+    #[arg(long)]
+    pub no_ecs_types: bool,
     /// Print rules that were skipped (not EQL) and other details.
     #[arg(long, short)]
     pub verbose: bool,
@@ -109,6 +119,17 @@ pub struct ExplainArgs {
     /// Events to explain; `-` or nothing for stdin.
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
+}
+
+/// `--version`: the crate version and the ECS version of the embedded field types.
+fn version() -> &'static str {
+    let v = format!(
+        "{} (Elastic Common Schema field types {})",
+        env!("CARGO_PKG_VERSION"),
+        eqlite::TypeTable::ecs().version().unwrap_or("?")
+    );
+    // Made once per run, for clap, which wants a static string.
+    Box::leak(v.into_boxed_str())
 }
 
 fn main() -> ExitCode {

@@ -35,11 +35,33 @@ pub struct Options {
     pub max_rules: usize,
     /// Largest event accepted by [`RuleSet::read_json`], in bytes of JSON text.
     pub max_event_bytes: usize,
-    /// Fields with an Elasticsearch `null_value` or the `version` type.
+    /// Read values as the Elastic Common Schema types of their fields (and the Kubernetes
+    /// audit-log fields as Elastic's integration maps them), as Elasticsearch indexes them.
+    pub ecs_types: bool,
+    /// More field-type tables (integration fields, …), each over the ones before.
+    pub field_types: Vec<std::sync::Arc<crate::field_types::TypeTable>>,
+    /// Fields of an Elasticsearch mapping: their types and `null_value`s, over all the tables.
     pub mapping: Vec<crate::mapping::MappedField>,
     /// Deepest JSON nesting followed inside the fields the rules read (at most 128, the default);
-    /// deeper makes the event invalid. See [`Fields::set_max_nesting`].
+    /// deeper makes the event invalid.
     pub max_nesting: usize,
+}
+
+impl Options {
+    /// The type tables events are read with, lowest first.
+    pub fn type_tables(&self) -> crate::field_types::FieldTypes {
+        use crate::field_types::TypeTable;
+        let mut tables = Vec::new();
+        if self.ecs_types {
+            tables.push(TypeTable::ecs().clone());
+            tables.push(TypeTable::kubernetes_audit().clone());
+        }
+        tables.extend(self.field_types.iter().cloned());
+        if !self.mapping.is_empty() {
+            tables.push(std::sync::Arc::new(crate::mapping::to_table(&self.mapping)));
+        }
+        crate::field_types::FieldTypes::new(tables)
+    }
 }
 
 impl Default for Options {
@@ -51,6 +73,8 @@ impl Default for Options {
             limits: Limits::default(),
             max_rules: 10_000,
             max_event_bytes: 16 << 20,
+            ecs_types: true,
+            field_types: vec![],
             mapping: vec![],
             max_nesting: 128,
         }
@@ -168,11 +192,10 @@ impl Default for RuleSet {
 impl RuleSet {
     /// An empty rule set.
     pub fn new(options: Options) -> RuleSet {
-        let mut fields = Fields::default();
+        let mut fields = Fields::with_types(std::sync::Arc::new(options.type_tables()));
         let category_field = fields.intern_dotted(&options.category_field);
         let timestamp_field = fields.intern_dotted(&options.timestamp_field);
         let tiebreaker_field = options.tiebreaker_field.as_deref().map(|t| fields.intern_dotted(t));
-        crate::mapping::apply(&mut fields, &options.mapping);
         fields.set_max_nesting(options.max_nesting);
         RuleSet {
             options,
@@ -204,6 +227,12 @@ impl RuleSet {
     #[cfg(feature = "internals")]
     pub(crate) fn fields(&self) -> &Fields {
         &self.fields
+    }
+
+    /// The Elasticsearch type events are read with for a field (a dotted path), whether or not a
+    /// rule reads it: from the ECS table, the extra tables and the mapping of the options.
+    pub fn field_type(&self, path: &str) -> Option<crate::field_types::FieldType> {
+        self.fields.field_types().resolve(path).ty
     }
 
     /// The compiled rules, in order.

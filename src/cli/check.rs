@@ -13,6 +13,18 @@ pub fn run(args: RuleArgs) -> Result<ExitCode, String> {
         for (what, why) in &rules.skipped {
             eprintln!("skipped {what}: {why}");
         }
+        let o = rules.set.options();
+        let ecs = eqlite::TypeTable::ecs().version().unwrap_or("?");
+        eprintln!(
+            "field types: {}{} extra table(s), {} mapped field(s)",
+            if o.ecs_types {
+                format!("Elastic Common Schema {ecs} and Kubernetes audit logs, ")
+            } else {
+                "none built in, ".into()
+            },
+            o.field_types.len(),
+            o.mapping.len()
+        );
     }
     let sequences = (0..rules.set.len()).filter(|&i| rules.set.kind(i) != Some(eqlite::RuleKind::Event)).count();
     println!(

@@ -27,10 +27,18 @@ pub fn options(args: &RuleArgs) -> Result<Options, String> {
         }
         None => vec![],
     };
+    let mut field_types = Vec::new();
+    for p in &args.field_types {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let table = eqlite::TypeTable::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        field_types.push(std::sync::Arc::new(table));
+    }
     Ok(Options {
         category_field: args.category_field.clone(),
         timestamp_field: args.timestamp_field.clone(),
         tiebreaker_field: args.tiebreaker_field.clone(),
+        ecs_types: !args.no_ecs_types,
+        field_types,
         mapping,
         ..Options::default()
     })

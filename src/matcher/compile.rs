@@ -5,7 +5,8 @@
 
 use crate::ast::{self, CompareOp, ExprKind, Function, Literal, MatchOp};
 use crate::error::Error;
-use crate::event::{FieldId, FieldKind, Fields};
+use crate::event::{FieldId, Fields};
+use crate::field_types::{FieldType, Read};
 use crate::matcher::cidr::Cidr;
 use crate::matcher::lucene;
 use crate::matcher::node::{EventMatcher, LiteralSet, Node, NodeKind, Patterns, StringPatterns};
@@ -56,8 +57,10 @@ impl Compiler<'_> {
                         NodeKind::IsNull(Box::new(self.expr(operand)?), *op == CompareOp::Ne)
                     }
                     _ => {
-                        let (a, b) = (self.expr(a)?, self.expr(b)?);
-                        let is_version = |n: &Node| matches!(n.kind, NodeKind::Field(f, _) if self.fields.kind(f) == FieldKind::Version);
+                        let (mut a, mut b) = (self.expr(a)?, self.expr(b)?);
+                        self.typed_literal(&a, &mut b);
+                        self.typed_literal(&b, &mut a);
+                        let is_version = |n: &Node| matches!(n.kind, NodeKind::Field(f, _) if self.fields.field_type(f) == Some(FieldType::Version));
                         if is_version(&a) || is_version(&b) {
                             NodeKind::CompareVersions(*op, Box::new(a), Box::new(b))
                         } else {
@@ -74,10 +77,23 @@ impl Compiler<'_> {
                         _ => self.err(x.span, "only literals are supported in `in` lists"),
                     })
                     .collect::<Result<Vec<_>>>()?;
-                NodeKind::In(Box::new(self.expr(value)?), LiteralSet::new(values, *insensitive), *negated)
+                let value = self.expr(value)?;
+                let values = values.into_iter().map(|v| self.typed(&value, v)).collect();
+                NodeKind::In(Box::new(value), LiteralSet::new(values, *insensitive), *negated)
             }
             ExprKind::Match { op, value, patterns } => {
-                NodeKind::Match(Box::new(self.expr(value)?), self.patterns(*op, patterns)?)
+                let value = self.expr(value)?;
+                // `user.id : 0` on a keyword field is the pattern "0".
+                let as_text = |p: &ast::Lit| match Value::from(&p.value) {
+                    v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_)) => match self.typed(&value, v) {
+                        Value::Str(t) => ast::Lit { value: Literal::Str(t.into_owned()), span: p.span },
+                        _ => p.clone(),
+                    },
+                    _ => p.clone(),
+                };
+                let patterns: Vec<ast::Lit> = patterns.iter().map(as_text).collect();
+                let patterns = self.patterns(*op, &patterns)?;
+                NodeKind::Match(Box::new(value), patterns)
             }
             ExprKind::Call { function, insensitive, args, .. } => {
                 let mut cidrs = Vec::new();
@@ -97,6 +113,24 @@ impl Compiler<'_> {
             }
         };
         Ok(Node { kind, span: e.span })
+    }
+
+    /// A literal compared with a field that has a mapped type, read as that type, as
+    /// Elasticsearch's term and range queries read it: `user.id == 0` on a keyword field is
+    /// `user.id == "0"`, `destination.port == "10250"` is `== 10250`. A literal the type refuses
+    /// stays as written (and compares with nothing).
+    fn typed(&self, field: &Node, v: Value<'static>) -> Value<'static> {
+        let NodeKind::Field(f, _) = field.kind else { return v };
+        match self.fields.field_type(f).map(|ty| ty.read(v.clone())) {
+            Some(Read::Value(x)) => x.into_owned(),
+            _ => v,
+        }
+    }
+
+    fn typed_literal(&self, field: &Node, lit: &mut Node) {
+        if let NodeKind::Const(v) = &mut lit.kind {
+            *v = self.typed(field, std::mem::replace(v, Value::Null));
+        }
     }
 
     /// The operands of `and`/`or`, cheapest and most selective first. Three-valued `and` and `or`

@@ -68,7 +68,7 @@ const pkg = {
     "./eqlite_bg.wasm": { types: "./eqlite_bg.wasm.d.ts", default: "./eqlite_bg.wasm" },
     "./package.json": "./package.json",
   },
-  files: ["eqlite.js", "eqlite.d.ts", "eqlite_bg.wasm", "eqlite_bg.wasm.d.ts", ...entries, "README.md", "LICENSE-MIT", "LICENSE-APACHE", "rules/NOTICE"],
+  files: ["eqlite.js", "eqlite.d.ts", "eqlite_bg.wasm", "eqlite_bg.wasm.d.ts", ...entries, "README.md", "LICENSE-MIT", "LICENSE-APACHE", "NOTICE", "rules/NOTICE"],
   // The runtime entry points instantiate the module on import; the browser glue has no side effects.
   sideEffects: entries.map((f) => `./${f}`),
   engines: { node: ">=18" },

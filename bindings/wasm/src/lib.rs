@@ -8,6 +8,7 @@
 use eqlite::input;
 use eqlite::{Alert, Error, ErrorKind, Loaded, Options, Pack, RuleKind, RuleSet, Span, Stats, Stream, StreamOptions};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 use std::borrow::Cow;
 use wasm_bindgen::prelude::*;
@@ -167,6 +168,17 @@ export interface EngineOptions {
   latenessMs?: number;
   /** Most pending partial sequence matches per rule. Default 100000. */
   maxPending?: number;
+  /**
+   * Read values as the Elastic Common Schema types of their fields, as Elasticsearch indexes them:
+   * a number in a keyword field (`user.id: 0`) is its text, a numeric string in a long field
+   * (`destination.port: "10250"`) the number. Default true; false reads JSON types.
+   */
+  ecsTypes?: boolean;
+  /**
+   * Field-type tables (`"my.app.port long"`, one field per line; the format of the CLI's
+   * `--field-types`), over the ECS types, later ones over earlier ones.
+   */
+  fieldTypes?: string | string[];
 }
 
 /**
@@ -280,6 +292,38 @@ struct JsOptions {
     tiebreaker_field: Option<String>,
     lateness_ms: Option<f64>,
     max_pending: Option<f64>,
+    ecs_types: Option<bool>,
+    // Kept as JSON text and read below: cheaper in code size than serde's untagged enums. (No
+    // Elasticsearch `mapping` option: its reader costs the package 2.5 KB gzip; a type table says
+    // the same, but for `null_value`.)
+    field_types: Option<Box<RawValue>>,
+}
+
+/// A JSON string's text, or `None` when the JSON is something else.
+fn json_string(raw: &RawValue) -> Option<String> {
+    raw.get().starts_with('"').then(|| serde_json::from_str(raw.get()).ok()).flatten()
+}
+
+impl JsOptions {
+    fn field_types(&self) -> Result<Vec<std::sync::Arc<eqlite::TypeTable>>, JsValue> {
+        let texts: Vec<String> = match self.field_types.as_deref() {
+            None => vec![],
+            Some(raw) => match json_string(raw) {
+                Some(t) => vec![t],
+                None => serde_json::from_str(raw.get())
+                    .map_err(|_| error("invalid options: fieldTypes: expected a string or an array of strings"))?,
+            },
+        };
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                eqlite::TypeTable::parse(t)
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| error(&format!("invalid options: fieldTypes[{i}]: {e}")))
+            })
+            .collect()
+    }
 }
 
 /// A rule set and a streaming state.
@@ -419,10 +463,13 @@ impl Engine {
             _ => JsOptions::default(),
         };
         let defaults = Options::default();
+        let field_types = o.field_types()?;
         let rules = RuleSet::new(Options {
             category_field: o.category_field.unwrap_or(defaults.category_field.clone()),
             timestamp_field: o.timestamp_field.unwrap_or(defaults.timestamp_field.clone()),
             tiebreaker_field: o.tiebreaker_field,
+            ecs_types: o.ecs_types.unwrap_or(defaults.ecs_types),
+            field_types,
             ..defaults
         });
         let stream_options = StreamOptions {
@@ -844,4 +891,10 @@ pub fn split_events(text: &js_sys::JsString) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// The Elastic Common Schema version of the field types values are read as (`ecsTypes`).
+#[wasm_bindgen(js_name = ecsVersion)]
+pub fn ecs_version() -> String {
+    eqlite::TypeTable::ecs().version().unwrap_or_default().to_string()
 }

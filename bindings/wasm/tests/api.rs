@@ -259,3 +259,50 @@ fn streaming_fires_the_five_run_pod_discovery_sequence_and_survives_a_restore() 
     assert_eq!(get(&fresh.stats().unwrap(), "events").as_f64(), Some(5.0));
     assert!(Array::from(&fresh.flush().unwrap()).length() == 0);
 }
+
+#[wasm_bindgen_test]
+fn values_are_read_as_their_ecs_types_unless_turned_off() {
+    // As auditd sensors write it: the user id a number; a shipper wrote the port as a string.
+    const EVENT: &str = r#"{"@timestamp":"2026-08-20T07:00:00.000Z","event":{"category":["process"]},"user":{"id":0},
+      "destination":{"port":"10250"},"app":{"port":"8080"}}"#;
+    let queries = [
+        ("uid", r#"process where user.id == "0""#),
+        ("port", "process where destination.port == 10250"),
+        ("app", "process where app.port == 8080"),
+        ("app-text", r#"process where app.port == "8080""#),
+    ];
+    let run = |options: Option<&str>| {
+        let mut e = Engine::new(options.map(|o| JSON::parse(o).unwrap().into())).unwrap();
+        for (id, q) in queries {
+            e.add_query(id, q, None).unwrap();
+        }
+        let mut ids = rule_ids(&e.evaluate(JsValue::from_str(EVENT)).unwrap());
+        ids.sort();
+        ids
+    };
+    // `app.port` is no ECS field: its JSON string stays a string.
+    assert_eq!(run(None), ["app-text", "port", "uid"]);
+    assert_eq!(run(Some(r#"{"ecsTypes": false}"#)), ["app-text"]);
+    // Typed, the field reads "8080" as 8080, and so does the literal compared with it.
+    assert_eq!(run(Some(r#"{"fieldTypes": "app.port long"}"#)), ["app", "app-text", "port", "uid"]);
+    // Later tables override earlier ones; the tables apply without the ECS types too. As a
+    // keyword, "8080" is text, and so is the literal 8080 compared with it.
+    assert_eq!(
+        run(Some(r#"{"fieldTypes": ["app.port long", "app.port keyword"]}"#)),
+        ["app", "app-text", "port", "uid"]
+    );
+    assert_eq!(run(Some(r#"{"fieldTypes": ["app.port long"], "ecsTypes": false}"#)), ["app", "app-text"]);
+    for (bad, msg) in [
+        (
+            r#"{"fieldTypes": ["app.port long", "app.port lng"]}"#,
+            "invalid options: fieldTypes[1]: line 1: unknown field type `lng`",
+        ),
+        (r#"{"fieldTypes": 5}"#, "invalid options: fieldTypes: expected a string or an array of strings"),
+        (r#"{"fieldTypes": [5]}"#, "invalid options: fieldTypes: expected a string or an array of strings"),
+    ] {
+        let err = Engine::new(Some(JSON::parse(bad).unwrap().into())).map(|_| ()).unwrap_err();
+        let m: String = err.unchecked_into::<js_sys::Error>().message().into();
+        assert!(m.starts_with(msg), "{m}");
+    }
+    assert!(eqlite_wasm::ecs_version().starts_with(|c: char| c.is_ascii_digit()));
+}

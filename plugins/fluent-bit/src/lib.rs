@@ -15,7 +15,7 @@
 //! Rules compile once per module instance, on the first call; one [`Stream`] per instance keeps
 //! sequence rules working across calls.
 
-use eqlite::{Alert, Loaded, RuleSet, Stream, StreamOptions};
+use eqlite::{Alert, Loaded, Options, RuleSet, Stream, StreamOptions};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -35,9 +35,12 @@ pub const MAX_RECORD_BYTES: usize = 16 << 20;
 /// by `eqlite_tag`); elsewhere in the record it is skipped without recursion.
 pub const MAX_NESTING: usize = 10;
 
-/// The engine's options in the module.
-pub fn options() -> eqlite::Options {
-    eqlite::Options { max_nesting: MAX_NESTING, ..eqlite::Options::default() }
+/// The engine's options in the module: nesting capped for WAMR's stack ([`MAX_NESTING`]), values
+/// read as their ECS field types (as Elasticsearch indexes them) unless it was built with
+/// `EQLITE_FLUENT_BIT_ECS_TYPES=off`.
+pub fn options() -> Options {
+    let ecs_types = !matches!(option_env!("EQLITE_FLUENT_BIT_ECS_TYPES"), Some("off" | "false" | "0"));
+    Options { max_nesting: MAX_NESTING, ecs_types, ..Options::default() }
 }
 
 /// Where a wasm32-wasip1 build looks for extra rules (`*.toml`) on its first call. The host must
@@ -220,10 +223,13 @@ impl Filter {
     }
 
     /// The embedded rules plus the `*.toml` rules of `dir`, if it exists (a rule with the id of an
-    /// embedded one replaces it). Files that fail to load are reported in [`Filter::rule_errors`]
-    /// and counted; the others still load.
+    /// embedded one replaces it), with the `*.types` field-type tables of `dir` over the default
+    /// field types. Files that fail to load are reported in [`Filter::rule_errors`] and counted;
+    /// the others still load.
     pub fn with_rules_dir(dir: &Path) -> Filter {
-        let (mut rs, mut errors) = embedded_rules();
+        let (field_types, mut errors) = load_field_types(dir);
+        let (mut rs, rule_errors) = embedded_rules_with(Options { field_types, ..options() });
+        errors.extend(rule_errors);
         errors.extend(load_rules_dir(&mut rs, dir));
         Filter::new(rs).with_errors(errors)
     }
@@ -623,7 +629,11 @@ mod built_in {
 /// The rules compiled into the module, and the messages of built-in rule files that failed to
 /// compile (skipped: a module that traps on every record would lose them all in Fluent Bit).
 pub fn embedded_rules() -> (RuleSet, Vec<String>) {
-    let mut rs = RuleSet::new(options());
+    embedded_rules_with(options())
+}
+
+fn embedded_rules_with(options: Options) -> (RuleSet, Vec<String>) {
+    let mut rs = RuleSet::new(options);
     let mut errors = vec![];
     for e in built_in::RULES {
         let build = match e.query {
@@ -647,6 +657,25 @@ pub fn embedded_rules() -> (RuleSet, Vec<String>) {
 #[inline(never)]
 fn add_embedded(rs: &mut RuleSet, e: &built_in::Embedded, query: eqlite::ast::Query) -> Result<(), String> {
     rs.add_toml_parsed(e.toml, e.file, Some(query)).map(drop).map_err(|d| d.message().to_string())
+}
+
+/// The `*.types` field-type tables of `dir` (in file-name order), and the errors of those that do
+/// not parse; a missing or unreadable directory is no error.
+pub fn load_field_types(dir: &Path) -> (Vec<std::sync::Arc<eqlite::TypeTable>>, Vec<String>) {
+    let (mut tables, mut errors) = (vec![], vec![]);
+    let Ok(entries) = std::fs::read_dir(dir) else { return (tables, errors) };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "types"))
+        .collect();
+    files.sort();
+    for path in files {
+        match std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|t| eqlite::TypeTable::parse(&t)) {
+            Ok(t) => tables.push(std::sync::Arc::new(t)),
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    (tables, errors)
 }
 
 /// Adds the `*.toml` rules of `dir` (in file-name order) to `rs`; a rule with an id already in
@@ -829,6 +858,52 @@ mod tests {
         let rec = br#"{"event":{"category":"process"},"process":{"name":"evil"}}"#;
         assert_eq!(f.process(rec, Mode::MatchOnly), Verdict::Tagged);
         assert!(Filter::with_rules_dir(Path::new("/nonexistent/eqlite")).rule_errors.is_empty());
+    }
+
+    #[test]
+    fn records_are_read_as_their_ecs_types_and_rules_dir_tables_extend_them() {
+        let uid = r#"[rule]
+rule_id = "uid-0"
+name = "root id"
+language = "eql"
+type = "eql"
+severity = "low"
+risk_score = 5
+query = 'process where user.id == "0" and app.port == 8080'
+"#;
+        let dir = std::env::temp_dir().join(format!("eqlite-fb-types-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("uid.toml"), uid).unwrap();
+        let rec = br#"{"event":{"category":"process"},"user":{"id":0},"app":{"port":"8080"}}"#;
+        // `app.port` is no ECS field: its string is no number until a table says so.
+        assert_eq!(Filter::with_rules_dir(&dir).process(rec, Mode::MatchOnly), Verdict::Drop);
+        std::fs::write(
+            dir.join("app.types"),
+            "app.port long
+",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("bad.types"),
+            "app.name kwd
+",
+        )
+        .unwrap();
+        let mut f = Filter::with_rules_dir(&dir);
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(f.process(rec, Mode::MatchOnly), Verdict::Tagged);
+        assert_eq!(f.rule_errors.len(), 1, "{:?}", f.rule_errors);
+        assert!(f.rule_errors[0].ends_with("bad.types: line 1: unknown field type `kwd`"), "{:?}", f.rule_errors);
+        // The kubelet pack's connection rule, with the port written as a string.
+        let connect = r#"{"@timestamp":"2026-08-20T06:00:00.000Z","event":{"category":["network"],"type":["start"],
+            "action":"connection_attempted","ingested":"2026-08-20T06:00:00.980Z"},"host":{"os":{"type":"linux"}},
+            "network":{"direction":"egress"},"destination":{"ip":"10.0.1.22","port":"10250"},"process":{"name":"curl"}}"#;
+        let mut f = Filter::embedded();
+        assert_eq!(f.process(connect.as_bytes(), Mode::Tag), Verdict::Tagged);
+        assert!(String::from_utf8_lossy(f.output()).contains("9f420cca-cb27-44db-a13d-c43c7b48e04a"));
+        let off =
+            RuleSet::from_pack(&eqlite::Pack::kubelet(), Options { ecs_types: false, ..Options::default() }).unwrap();
+        assert_eq!(Filter::new(off).process(connect.as_bytes(), Mode::Tag), Verdict::Unchanged);
     }
 
     #[test]

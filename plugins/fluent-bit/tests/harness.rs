@@ -655,6 +655,12 @@ fn edge_cases(target: &'static str) {
             args.insert(1, Value::from("http:10250".repeat(100_000)));
             v.to_string().into_bytes()
         }),
+        ("kubelet connection with the port as a string", {
+            // destination.port is an ECS long: Elasticsearch indexes "10250" as the number.
+            let mut v: Value = serde_json::from_str(&case("9f420cca", true).events[0]).unwrap();
+            v["destination"]["port"] = Value::from("10250");
+            v.to_string().into_bytes()
+        }),
     ];
     for (i, e) in discovery.events.iter().enumerate() {
         records.push((
@@ -687,6 +693,9 @@ fn edge_cases(target: &'static str) {
             | "attack with process.args nested as deep as the module follows"
             | "attack with a 1 MB argument built to slow wildcards" => {
                 assert!(alerts.iter().any(|a| a.rule_id.starts_with("b4bd186b")), "{what}: b4bd186b fires")
+            }
+            "kubelet connection with the port as a string" => {
+                assert!(alerts.iter().any(|a| a.rule_id.starts_with("9f420cca")), "{what}: 9f420cca fires")
             }
             "benign"
             | "app log line"
