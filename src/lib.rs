@@ -64,6 +64,7 @@ mod span;
 mod stream;
 mod summary;
 mod time;
+mod toml_read;
 mod value;
 mod verify;
 

@@ -3,7 +3,8 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::span::Span;
-use serde::{Deserialize, Serialize};
+use crate::toml_read::{Doc, Table};
+use serde::Serialize;
 
 /// The severity labels detection-rules' schema and Kibana accept; anything else is refused.
 pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
@@ -38,38 +39,33 @@ pub struct Rule {
 }
 
 /// One `[[rule.threat]]` entry.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Threat {
     /// `MITRE ATT&CK`.
-    #[serde(default)]
     pub framework: String,
     /// The tactic.
     pub tactic: Option<Reference>,
     /// Its techniques.
-    #[serde(default)]
     pub technique: Vec<Technique>,
 }
 
 /// A MITRE ATT&CK tactic or (sub-)technique: id and name.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Reference {
     /// `TA0007`, `T1613`, `T1552.004`, …
     pub id: String,
     /// Its name.
-    #[serde(default)]
     pub name: String,
 }
 
 /// A MITRE ATT&CK technique with its sub-techniques.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Technique {
     /// `T1613`, …
     pub id: String,
     /// Its name.
-    #[serde(default)]
     pub name: String,
     /// Its sub-techniques.
-    #[serde(default)]
     pub subtechnique: Vec<Reference>,
 }
 
@@ -120,50 +116,29 @@ pub enum Loaded {
     },
 }
 
-#[derive(Deserialize)]
-struct File {
-    rule: RuleTable,
-}
-
-#[derive(Deserialize)]
-struct RuleTable {
-    rule_id: Option<String>,
-    name: Option<String>,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    severity: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    risk_score: Option<i64>,
-    #[serde(default)]
-    language: Option<String>,
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-    #[serde(default)]
-    index: Vec<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    timestamp_override: Option<String>,
-    query: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    threat: Vec<Threat>,
-}
-
 /// Parses one detection-rules TOML document. The error is a diagnostic positioned in `text`;
 /// a query syntax error is positioned inside the TOML text where the query is written verbatim.
 pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Error> {
-    let file: File = toml::from_str(text).map_err(|e| {
-        let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-        Error::new(ErrorKind::RuleFile, text, span, format!("{origin}: invalid rule TOML: {}", e.message()))
-    })?;
-    let r = file.rule;
+    let doc = Doc::parse(text, origin, "rule TOML", ErrorKind::RuleFile)?;
+    let root = doc.root();
     let missing = |what: &str| {
         Error::new(ErrorKind::RuleFile, text, Span::new(0, 0), format!("{origin}: the rule has no `{what}`"))
     };
-    let id = r.rule_id.ok_or_else(|| missing("rule_id"))?;
-    let name = r.name.unwrap_or_else(|| id.clone());
-    let language = r.language.clone().unwrap_or_default();
-    let kind = r.kind.clone().unwrap_or_default();
+    let no_table = || Error::new(ErrorKind::RuleFile, text, Span::new(0, 0), format!("{origin}: no `[rule]` table"));
+    let r = root.table("rule")?.ok_or_else(no_table)?;
+    // Every key is read (and type-checked) first, whatever the language: a malformed file is an
+    // error even when the rule would be skipped.
+    let threat = r.tables("threat")?.iter().map(read_threat).collect::<Result<Vec<_>, _>>()?;
+    let description = r.str("description")?.map(|d| d.0.trim().to_string()).unwrap_or_default();
+    let risk_score = r.int("risk_score")?.unwrap_or(0);
+    let (index, tags) = (r.strings("index")?, r.strings("tags")?);
+    let timestamp_override = r.str("timestamp_override")?.map(|t| t.0);
+    let severity = r.str("severity")?;
+    let query = r.str("query")?;
+    let id = r.str("rule_id")?.ok_or_else(|| missing("rule_id"))?.0;
+    let name = r.str("name")?.map_or_else(|| id.clone(), |n| n.0);
+    let language = r.str("language")?.map(|l| l.0).unwrap_or_default();
+    let kind = r.str("type")?.map(|k| k.0).unwrap_or_default();
     if language != "eql" {
         let what = match (language.as_str(), kind.as_str()) {
             ("kuery", _) => "a KQL (kuery) rule".to_string(),
@@ -178,30 +153,50 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Error> {
         };
         return Ok(Loaded::Skipped { id, name, reason: format!("{what}, not EQL") });
     }
-    let severity = match r.severity {
+    let severity = match severity {
         None => "medium".to_string(),
-        Some(s) if SEVERITIES.contains(&s.get_ref().as_str()) => s.into_inner(),
-        Some(s) => {
-            let msg = format!("{origin}: severity must be one of low, medium, high, critical, not {:?}", s.get_ref());
-            return Err(Error::new(ErrorKind::RuleFile, text, Span::new(s.span().start, s.span().end), msg));
+        Some((s, _)) if SEVERITIES.contains(&s.as_str()) => s,
+        Some((s, at)) => {
+            return Err(doc.error(at, &format!("severity must be one of low, medium, high, critical, not {s:?}")));
         }
     };
     // The query is parsed when a rule set compiles it; its errors are then placed in this text.
-    let query_text = r.query.ok_or_else(|| missing("query"))?.into_inner();
+    let query_text = query.ok_or_else(|| missing("query"))?.0;
     Ok(Loaded::Rule(Box::new(Rule {
         id,
         name,
-        description: r.description.trim().to_string(),
+        description,
         severity,
-        risk_score: r.risk_score.unwrap_or(0),
+        risk_score,
         query: query_text,
         language,
-        index: r.index,
-        tags: r.tags,
-        timestamp_override: r.timestamp_override,
-        threat: r.threat,
+        index,
+        tags,
+        timestamp_override,
+        threat,
         origin: origin.to_string(),
     })))
+}
+
+fn read_threat(t: &Table) -> Result<Threat, Error> {
+    let reference = |t: &Table| -> Result<Reference, Error> {
+        let id = t.str("id")?.ok_or_else(|| t.missing("id"))?.0;
+        Ok(Reference { id, name: t.str("name")?.map(|n| n.0).unwrap_or_default() })
+    };
+    let technique = t
+        .tables("technique")?
+        .iter()
+        .map(|x| {
+            let r = reference(x)?;
+            let subtechnique = x.tables("subtechnique")?.iter().map(reference).collect::<Result<_, _>>()?;
+            Ok(Technique { id: r.id, name: r.name, subtechnique })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(Threat {
+        framework: t.str("framework")?.map(|f| f.0).unwrap_or_default(),
+        tactic: t.table("tactic")?.as_ref().map(reference).transpose()?,
+        technique,
+    })
 }
 
 /// Moves a query diagnostic into the TOML text when the query appears there verbatim (literal

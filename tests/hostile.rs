@@ -365,16 +365,16 @@ fn hostile_rule_toml() {
         (
             "huge integer",
             "[rule]\nrule_id = \"x\"\nrisk_score = 123456789012345678901234567890\n".to_string(),
-            "invalid rule TOML",
+            "`rule.risk_score` is out of range",
         ),
         ("deep query", rule(&format!("process where {}a{}", "(".repeat(10_000), ")".repeat(10_000))), "more than 32"),
-        ("not a table", "rule = 1".to_string(), "invalid rule TOML"),
+        ("not a table", "rule = 1".to_string(), "`rule` must be a table, not an integer"),
         (
             "unknown severity",
             rule("any where true").replace("[rule]\n", "[rule]\nseverity = \"urgent\"\n"),
             "severity must be one of",
         ),
-        ("empty", String::new(), "invalid rule TOML"),
+        ("empty", String::new(), "no `[rule]` table"),
     ] {
         let m = timed(what, Duration::from_secs(10), || add(&text)).unwrap_err();
         assert!(m.contains(want), "{what}: {m}");
