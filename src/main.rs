@@ -91,12 +91,30 @@ pub struct ScanArgs {
     /// Most pending partial sequence matches per rule; the oldest are evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_pending: usize,
-    /// Print counters (events, alerts, invalid, late, evicted) to stderr at the end.
+    /// Print counters (events, alerts, invalid, late, evicted) to stderr at the end, as JSON.
     #[arg(long)]
     pub stats: bool,
-    /// Events to scan; `-` or nothing for stdin.
-    #[arg(value_name = "FILE")]
-    pub input: Option<PathBuf>,
+    /// How alerts are written [default: table on a terminal, else ndjson].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<cli::output::Format>,
+    /// Embed the matched events in ndjson alerts (`sources[].event`).
+    #[arg(long)]
+    pub with_events: bool,
+    /// Print the summary of the run on stderr (the default when stderr is a terminal).
+    #[arg(long)]
+    pub summary: bool,
+    /// No summary, even on a terminal.
+    #[arg(long, conflicts_with = "summary")]
+    pub no_summary: bool,
+    /// Threads that parse and match events [default: all cores]. The alerts and their order do
+    /// not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Events to scan: files, directories (searched recursively for .json, .ndjson, .jsonl and
+    /// .log files, also .gz or .zst compressed), `-` or nothing for stdin. Compressed input is
+    /// told by its content.
+    #[arg(value_name = "PATH")]
+    pub input: Vec<PathBuf>,
 }
 
 #[derive(Args)]

@@ -2,6 +2,10 @@
 
 pub mod check;
 pub mod explain;
+pub mod inputs;
+pub mod output;
+pub mod progress;
+pub mod report;
 pub mod scan;
 
 use crate::RuleArgs;
