@@ -103,6 +103,9 @@ pub struct ScanArgs {
     /// Print the summary of the run on stderr (the default when stderr is a terminal).
     #[arg(long)]
     pub summary: bool,
+    /// Print on stderr the time spent matching events against each rule (the 20 costliest).
+    #[arg(long)]
+    pub profile_rules: bool,
     /// No summary, even on a terminal.
     #[arg(long, conflicts_with = "summary")]
     pub no_summary: bool,

@@ -3,7 +3,7 @@
 
 mod cli;
 
-use cli::{alerts, eqlite};
+use cli::{alerts, eqlite, eqlite_env, eqlite_in_pty};
 use serde_json::Value as J;
 use std::path::{Path, PathBuf};
 
@@ -386,4 +386,53 @@ fn ecs_documents_of_a_sequence_are_building_blocks_and_one_alert() {
     for d in seq {
         check_types(d);
     }
+}
+
+/// Whether `text` shows the progress bar's message (`N events, M alerts`).
+fn shows_progress(text: &str) -> bool {
+    text.split(" events, ")
+        .skip(1)
+        .any(|rest| rest.split(' ').next().is_some_and(|n| n.parse::<u64>().is_ok()) && rest.contains(" alerts"))
+        && text.contains('█')
+}
+
+#[test]
+fn on_a_terminal_a_coloured_table_a_progress_bar_and_the_summary() {
+    let d = scratch("tty");
+    let file = d.join("events.ndjson");
+    std::fs::write(&file, ndjson(&firing_events(CURL))).unwrap();
+    let n = firing_events(CURL).len();
+    let Some(shown) = eqlite_in_pty(&["scan", file.to_str().unwrap()], &[("EQLITE_PROGRESS_DELAY_MS", "0")]) else {
+        return;
+    };
+    let ts: J = serde_json::from_str(&firing_events(CURL)[0]).unwrap();
+    assert!(shown.contains(ts["@timestamp"].as_str().unwrap()), "{shown}");
+    assert!(!shown.contains("{\"rule_id\""), "a table, not JSON: {shown}");
+    assert!(shown.contains("\x1b[33mmedium"), "severity in colour: {shown}");
+    assert!(shown.contains(&format!("scanned {n} events")), "{shown}");
+    assert!(shown.contains("rules fired"), "{shown}");
+    assert!(shows_progress(&shown), "{shown}");
+    // --no-summary, and a bar only after its delay (the default second has not passed).
+    let quiet = eqlite_in_pty(&["scan", "--no-summary", file.to_str().unwrap()], &[]).unwrap();
+    assert!(!quiet.contains("scanned") && !shows_progress(&quiet), "{quiet}");
+    // --format wins over the terminal default.
+    let json = eqlite_in_pty(&["scan", "--format", "ndjson", "--no-summary", file.to_str().unwrap()], &[]).unwrap();
+    assert!(json.lines().all(|l| serde_json::from_str::<J>(l.trim_end()).is_ok()), "{json}");
+}
+
+#[test]
+fn in_a_pipe_ndjson_without_bar_summary_or_colour() {
+    let events = ndjson(&firing_events(CURL));
+    let out = eqlite_env(&["scan"], &[("EQLITE_PROGRESS_DELAY_MS", "0")], events.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    let explicit = eqlite(&["scan", "--format", "ndjson"], events.as_bytes());
+    assert!(alerts(&out).len() >= firing_events(CURL).len());
+    assert_eq!(out.stdout, explicit.stdout);
+    assert!(!stderr.contains("scanned") && !shows_progress(&stderr) && !stderr.contains('\x1b'), "{stderr}");
+    // --summary asks for it anyway.
+    let out = eqlite_env(&["scan", "--summary"], &[], events.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("scanned {} events", firing_events(CURL).len())), "{stderr}");
+    assert!(stderr.contains("medium") && !shows_progress(&stderr), "{stderr}");
 }

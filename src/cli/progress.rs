@@ -1,13 +1,17 @@
-//! The progress bar of long scans: on a terminal only, and only once a scan has run for a second.
+//! The progress bar of long scans: on a terminal only, and only once a scan has run for a second
+//! (`EQLITE_PROGRESS_DELAY_MS` changes the delay; the terminal tests set it to 0).
 
 use super::inputs::{Counters, Source};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::io::Write;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 pub struct Progress {
     bar: Option<ProgressBar>,
     started: Instant,
+    delay: Duration,
     shown: Cell<bool>,
 }
 
@@ -35,12 +39,33 @@ impl Progress {
             };
             bar
         });
-        Progress { bar, started: Instant::now(), shown: Cell::new(false) }
+        let delay = std::env::var("EQLITE_PROGRESS_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+        Progress { bar, started: Instant::now(), delay: Duration::from_millis(delay), shown: Cell::new(false) }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Writes what `pending` holds to stdout, the bar cleared meanwhile.
+    pub fn print(&self, pending: &Pending) -> std::io::Result<()> {
+        let bytes = std::mem::take(&mut *pending.0.borrow_mut());
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let write = || {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes).and_then(|_| out.flush())
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
     }
 
     pub fn update(&self, counters: &Counters, events: u64, alerts: u64) {
         let Some(bar) = &self.bar else { return };
-        if !self.shown.get() && self.started.elapsed() >= Duration::from_secs(1) {
+        if !self.shown.get() && self.started.elapsed() >= self.delay {
             self.shown.set(true);
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
@@ -52,5 +77,19 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Output held back until the bar can make way for it.
+#[derive(Clone, Default)]
+pub struct Pending(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Pending {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

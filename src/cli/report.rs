@@ -37,3 +37,20 @@ pub fn summary(rs: &RuleSet, t: &Totals, counters: &Counters, elapsed: Duration,
         }
     }
 }
+
+/// How many rules --profile-rules lists.
+const PROFILED: usize = 20;
+
+/// --profile-rules: the rules that cost the most time, with their share of the time spent matching.
+pub fn profile(rs: &RuleSet, t: &Totals) {
+    let total: f64 = t.spent.iter().map(Duration::as_secs_f64).sum::<f64>().max(1e-12);
+    let mut by_time: Vec<(usize, Duration)> = t.spent.iter().copied().enumerate().collect();
+    by_time.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    eprintln!("time matching events against each rule ({:.1} ms in all, over every thread):", total * 1e3);
+    for (i, d) in by_time.into_iter().take(PROFILED).filter(|(_, d)| !d.is_zero()) {
+        if let Some(r) = rs.rule(i) {
+            let ms = d.as_secs_f64() * 1e3;
+            eprintln!("{ms:>10.2} ms {:>5.1}%  {}  {}", 100.0 * d.as_secs_f64() / total, r.id, r.name);
+        }
+    }
+}

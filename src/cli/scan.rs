@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::ops::Range;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Text a batch gathers before it is matched: large enough that the threads' start-up does not
 /// count, small enough to stay in cache and keep alerts flowing.
@@ -54,42 +54,50 @@ struct Held {
 
 type Matched<'a> = Result<(Event<'a>, Vec<(usize, usize)>), eqlite::input::InputError>;
 
-/// Parses and matches the events of a batch, on `jobs` threads.
-fn match_batch<'a>(rs: &RuleSet, batch: &'a Batch, jobs: usize) -> Vec<Option<Matched<'a>>> {
-    let one = |item: &Item| match item {
-        Item::Event { raw, text, .. } => {
-            let json = &batch.text[text.clone()];
-            Some(match rs.read_json(json) {
-                Ok(ev) => {
-                    let m = rs.matching(&ev);
-                    Ok((ev, m))
+/// Parses and matches the events of a batch, on `jobs` threads; with `profile`, also the time
+/// spent on each rule.
+fn match_batch<'a>(
+    rs: &RuleSet,
+    batch: &'a Batch,
+    jobs: usize,
+    profile: bool,
+) -> (Vec<Option<Matched<'a>>>, Vec<Duration>) {
+    let part = |items: &[Item]| {
+        let mut spent = vec![Duration::ZERO; if profile { rs.len() } else { 0 }];
+        let matched: Vec<_> = items
+            .iter()
+            .map(|item| match item {
+                Item::Event { raw, text, .. } => {
+                    let json = &batch.text[text.clone()];
+                    Some(match rs.read_json(json) {
+                        Ok(ev) => {
+                            let m = if profile { rs.matching_timed(&ev, &mut spent) } else { rs.matching(&ev) };
+                            Ok((ev, m))
+                        }
+                        Err(e) => {
+                            let (line, column, offset, origin) = (raw.line, raw.column, raw.offset, raw.origin);
+                            Err(eqlite::input::RawEvent { json, line, column, offset, origin }.error(&e))
+                        }
+                    })
                 }
-                Err(e) => {
-                    let r = eqlite::input::RawEvent {
-                        json,
-                        line: raw.line,
-                        column: raw.column,
-                        offset: raw.offset,
-                        origin: raw.origin,
-                    };
-                    Err(r.error(&e))
-                }
+                Item::Invalid { .. } => None,
             })
-        }
-        Item::Invalid { .. } => None,
+            .collect();
+        (matched, spent)
     };
     if jobs <= 1 || batch.items.len() < 2 {
-        return batch.items.iter().map(one).collect();
+        return part(&batch.items);
     }
     let chunk = batch.items.len().div_ceil(jobs);
     std::thread::scope(|s| {
-        let handles: Vec<_> =
-            batch.items.chunks(chunk).skip(1).map(|c| s.spawn(move || c.iter().map(one).collect::<Vec<_>>())).collect();
-        let mut out: Vec<_> = batch.items[..chunk.min(batch.items.len())].iter().map(one).collect();
+        let handles: Vec<_> = batch.items.chunks(chunk).skip(1).map(|c| s.spawn(move || part(c))).collect();
+        let (mut out, mut spent) = part(&batch.items[..chunk]);
         for h in handles {
-            out.extend(h.join().expect("a matching thread panicked"));
+            let (m, t) = h.join().expect("a matching thread panicked");
+            out.extend(m);
+            spent.iter_mut().zip(t).for_each(|(a, b)| *a += b);
         }
-        out
+        (out, spent)
     })
 }
 
@@ -101,6 +109,8 @@ pub struct Totals {
     pub alerts: u64,
     /// Alerts per rule index.
     pub per_rule: HashMap<usize, u64>,
+    /// With --profile-rules: time spent matching each rule.
+    pub spent: Vec<Duration>,
 }
 
 struct Run<'r> {
@@ -118,7 +128,8 @@ struct Run<'r> {
 impl Run<'_> {
     /// Feeds a batch to the stream, in order, and writes the alerts it completes.
     fn batch(&mut self, batch: &Batch, jobs: usize) {
-        let matched = match_batch(self.rs, batch, jobs);
+        let (matched, spent) = match_batch(self.rs, batch, jobs, !self.totals.spent.is_empty());
+        self.totals.spent.iter_mut().zip(spent).for_each(|(a, b)| *a += b);
         for (k, (item, m)) in batch.items.iter().zip(matched).enumerate() {
             let pos = batch.base + k as u64;
             self.totals.events += 1;
@@ -244,7 +255,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     );
     let cx = EcsContext { types: &types, timestamp_field: &args.rules.timestamp_field, now: &now };
     let colour = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let w = Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()));
+    let progress = super::progress::Progress::new(interactive(), &sources);
+    // Alerts on the terminal the bar is drawn on go out between its redraws, batch by batch.
+    let held_back = super::progress::Pending::default();
+    let w: Box<dyn std::io::Write> = if stdout_tty && progress.enabled() {
+        Box::new(held_back.clone())
+    } else {
+        Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()))
+    };
     let mut run = Run {
         rs: &rs,
         stream: Stream::new(&rs, opts),
@@ -253,25 +271,31 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         index: rs.rules().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect(),
         held: HashMap::new(),
         keep_text: Output::needs_text(format, args.with_events),
-        totals: Totals::default(),
+        totals: Totals {
+            spent: vec![Duration::ZERO; if args.profile_rules { rs.len() } else { 0 }],
+            ..Totals::default()
+        },
         write_error: None,
     };
     // `read_json` parses every item anyway: the splitter need not check NDJSON lines first.
     let split = SplitOptions { check_lines: false, max_item_bytes: rs.options().max_event_bytes };
     let counters = Counters::default();
     let started = Instant::now();
-    let progress = super::progress::Progress::new(interactive(), &sources);
     let unreadable = read_sources(&sources, &split, &counters, |batch| {
         run.batch(batch, jobs);
         batch.base += batch.items.len() as u64;
         batch.items.clear();
         batch.text.clear();
+        if let Err(e) = run.out.flush().and_then(|_| progress.print(&held_back)) {
+            run.write_error.get_or_insert(e);
+        }
         progress.update(&counters, run.totals.events, run.totals.alerts);
     });
     let tail = run.stream.flush(&rs);
     run.emit(tail, None);
     progress.finish();
-    match run.out.flush().err().or(run.write_error.take()) {
+    let flushed = run.out.flush().and_then(|_| progress.print(&held_back));
+    match flushed.err().or(run.write_error.take()) {
         Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Some(e) => return Err(format!("writing alerts: {e}")),
         None => {}
@@ -297,6 +321,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     }
     if args.summary || (interactive() && !args.no_summary) {
         super::report::summary(&rs, &run.totals, &counters, started.elapsed(), &sources);
+    }
+    if args.profile_rules {
+        super::report::profile(&rs, &run.totals);
     }
     Ok(if bad > 0 || unreadable > 0 {
         if bad > 0 {
