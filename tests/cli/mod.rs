@@ -5,8 +5,14 @@ use std::process::{Command, Output, Stdio};
 
 /// Runs `eqlite args…` with `stdin` as its input; a panic of the binary fails the test.
 pub fn eqlite(args: &[&str], stdin: &[u8]) -> Output {
+    eqlite_env(args, &[], stdin)
+}
+
+/// As [`eqlite`], with environment variables set.
+pub fn eqlite_env(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_eqlite"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -27,25 +33,6 @@ pub fn eqlite(args: &[&str], stdin: &[u8]) -> Output {
 /// The alerts printed on stdout, one JSON object a line.
 pub fn alerts(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
-/// As [`eqlite`], with environment variables set.
-#[allow(dead_code)]
-pub fn eqlite_env(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eqlite"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    out
 }
 
 /// Runs `eqlite args…` on a pseudo-terminal (util-linux `script`): stdin, stdout and stderr
