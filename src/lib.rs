@@ -81,7 +81,7 @@ pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVE
 pub use ruleset::{Options, RuleSet};
 pub use span::{Location, Span};
 pub use stream::{run_all, Stats, Stream, StreamOptions};
-pub use summary::{RuleKind, RuleSummary};
+pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
 pub use time::{rfc3339, Nanos};
 pub use value::Value;
 

@@ -43,6 +43,46 @@ enum Command {
     Explain(ExplainArgs),
     /// Parse and compile rules only; print diagnostics; exit non-zero on any error.
     Check(RuleArgs),
+    /// List the loaded rules: id, severity, risk, type (event, sequence, sample), MITRE ATT&CK
+    /// ids, name, and the fields each reads.
+    #[command(after_help = "Examples:\n  \
+        eqlite rules                                    the embedded kubelet pack\n  \
+        eqlite rules --rules detection-rules/rules --tag T1059 --format json")]
+    Rules(RulesArgs),
+    /// Why rules can never fire on some events: per rule, the fields it reads that never occur
+    /// in them, and those whose values are of another type than the rule reads.
+    #[command(after_help = "Examples:\n  \
+        eqlite fields events.ndjson                     the kubelet pack against your events\n  \
+        eqlite fields --rules my-rules/ logs/ --format json")]
+    Fields(FieldsArgs),
+}
+
+/// How `rules` and `fields` print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// For people.
+    Table,
+    /// Pretty-printed JSON.
+    Json,
+}
+
+#[derive(Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+}
+
+#[derive(Args)]
+pub struct FieldsArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    /// Events: files, directories, `-` or nothing for stdin (as for scan).
+    #[arg(value_name = "PATH")]
+    pub input: Vec<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -75,6 +115,19 @@ pub struct RuleArgs {
     /// a long field such as destination.port is the number).
     #[arg(long)]
     pub no_ecs_types: bool,
+    /// Only rules of this severity or above.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"], help_heading = "Rule selection")]
+    pub min_severity: Option<String>,
+    /// Only rules with this tag (`Domain: Kubernetes`, or just `Kubernetes`), MITRE ATT&CK
+    /// tactic id (TA0002) or technique id (T1059, which takes T1059.004 too). Repeatable: any.
+    #[arg(long = "tag", value_name = "TAG", help_heading = "Rule selection")]
+    pub tags: Vec<String>,
+    /// Only this rule. Repeatable.
+    #[arg(long = "rule-id", value_name = "RULE_ID", help_heading = "Rule selection")]
+    pub rule_ids: Vec<String>,
+    /// Not this rule. Repeatable.
+    #[arg(long = "exclude-rule", value_name = "RULE_ID", help_heading = "Rule selection")]
+    pub exclude: Vec<String>,
     /// Print rules that were skipped (not EQL) and other details.
     #[arg(long, short)]
     pub verbose: bool,
@@ -159,6 +212,8 @@ fn main() -> ExitCode {
         Command::Scan(a) => cli::scan::run(a),
         Command::Explain(a) => cli::explain::run(a),
         Command::Check(a) => cli::check::run(a),
+        Command::Rules(a) => cli::rules::rules(a),
+        Command::Fields(a) => cli::rules::fields(a),
     };
     match result {
         Ok(code) => code,

@@ -369,6 +369,18 @@ impl RuleSet {
         }
     }
 
+    /// Keeps only the rules `keep` accepts (see [`crate::RuleFilter`]); returns how many were
+    /// removed.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Rule) -> bool) -> usize {
+        let before = self.rules.len();
+        self.rules.retain(|r| keep(&r.rule));
+        let removed = before - self.rules.len();
+        if removed > 0 {
+            self.changed();
+        }
+        removed
+    }
+
     fn changed(&mut self) {
         self.index = std::sync::OnceLock::new();
         self.revision = next_revision();

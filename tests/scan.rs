@@ -436,3 +436,95 @@ fn in_a_pipe_ndjson_without_bar_summary_or_colour() {
     assert!(stderr.contains(&format!("scanned {} events", firing_events(CURL).len())), "{stderr}");
     assert!(stderr.contains("medium") && !shows_progress(&stderr), "{stderr}");
 }
+
+#[test]
+fn filters_select_rules_by_severity_tag_mitre_id_and_rule_id() {
+    let events = ndjson(
+        &[firing_events(CURL), firing_events(KUBELET_ARGS), firing_events("direct_kubelet_access_host.json")].concat(),
+    );
+    let fired = |args: &[&str]| {
+        let mut ids: Vec<String> = alerts(&eqlite(&[&["scan", "--lateness", "1h"], args].concat(), events.as_bytes()))
+            .iter()
+            .map(|a| a["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let rules: Vec<J> = serde_json::from_slice(&eqlite(&["rules", "--format", "json"], b"").stdout).unwrap();
+    let all = fired(&[]);
+    assert!(all.len() >= 3, "{all:?}");
+    let severity =
+        |id: &str| rules.iter().find(|r| r["rule_id"] == id).unwrap()["severity"].as_str().unwrap().to_string();
+    let high = fired(&["--min-severity", "high"]);
+    assert!(!high.is_empty() && high.len() < all.len());
+    assert_eq!(
+        high,
+        all.iter().filter(|id| ["high", "critical"].contains(&severity(id).as_str())).cloned().collect::<Vec<_>>()
+    );
+    // A technique id takes its sub-techniques; a tag matches whole or after its prefix.
+    let with = |pred: &dyn Fn(&J) -> bool| {
+        all.iter().filter(|id| pred(rules.iter().find(|r| &r["rule_id"] == *id).unwrap())).cloned().collect::<Vec<_>>()
+    };
+    let t1613 = fired(&["--tag", "T1613"]);
+    assert_eq!(
+        t1613,
+        with(&|r| r["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"].as_str().unwrap().split('.').next() == Some("T1613")))
+    );
+    assert!(!t1613.is_empty());
+    let lateral = fired(&["--tag", "lateral movement"]);
+    assert_eq!(lateral, with(&|r| r["tags"].as_array().unwrap().iter().any(|t| t == "Tactic: Lateral Movement")));
+    assert!(!lateral.is_empty() && lateral.len() < all.len());
+    assert_eq!(fired(&["--rule-id", &all[0]]), [all[0].clone()]);
+    assert_eq!(fired(&["--exclude-rule", &all[0]]), all[1..]);
+    let unknown = eqlite(&["scan", "--rule-id", "no-such-rule"], events.as_bytes());
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-rule"));
+}
+
+#[test]
+fn rules_lists_the_pack_and_fields_says_why_a_rule_cannot_fire() {
+    let table = String::from_utf8(eqlite(&["rules"], b"").stdout).unwrap();
+    let rules: Vec<J> = serde_json::from_slice(&eqlite(&["rules", "--format", "json"], b"").stdout).unwrap();
+    assert_eq!(rules.len(), 16);
+    for r in &rules {
+        let line = table.lines().find(|l| l.starts_with(r["rule_id"].as_str().unwrap())).unwrap();
+        assert!(line.contains(r["name"].as_str().unwrap()) && line.contains(r["kind"].as_str().unwrap()), "{line}");
+        assert!(table.contains(&format!(
+            "fields: {}",
+            r["fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    assert!(rules.iter().any(|r| r["kind"] == "sequence") && rules.iter().any(|r| r["kind"] == "event"));
+
+    // Network events without process.name, with the port written as words in a few.
+    let mut events = first_case(KUBELET_ARGS);
+    let rule = rules.iter().find(|r| r["rule_id"] == "9f420cca-cb27-44db-a13d-c43c7b48e04a").unwrap();
+    let reads: Vec<&str> = rule["fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(reads.contains(&"process.name") && reads.contains(&"destination.port"), "{reads:?}");
+    events[0]["process"].as_object_mut().unwrap().remove("name");
+    let mut odd = events[0].clone();
+    odd["destination"]["port"] = J::from("ten thousand");
+    events.push(odd);
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let report: Vec<J> =
+        serde_json::from_slice(&eqlite(&["fields", "--format", "json"], text.as_bytes()).stdout).unwrap();
+    let gaps = report.iter().find(|g| g["rule_id"] == rule["rule_id"]).unwrap();
+    assert!(gaps["missing"].as_array().unwrap().contains(&J::from("process.name")), "{gaps}");
+    let port = gaps["mistyped"].as_array().unwrap().iter().find(|m| m["field"] == "destination.port").unwrap();
+    assert_eq!(port["expected"], "long");
+    assert_eq!(port["found"], serde_json::json!([["string", 1]]));
+    assert_eq!(port["refused"], 1);
+    // Fields the events have, of their types, are not reported.
+    assert!(!gaps["missing"].as_array().unwrap().contains(&J::from("destination.ip")));
+    let table = String::from_utf8(eqlite(&["fields"], text.as_bytes()).stdout).unwrap();
+    assert!(
+        table.contains("never in the data: ")
+            && table.contains("destination.port is long, found 1 string (1 refused as long)"),
+        "{table}"
+    );
+}
