@@ -2,6 +2,7 @@
 //! output formats, and alerts that say where their events came from.
 
 mod cli;
+mod common;
 
 use cli::{alerts, eqlite, eqlite_env, eqlite_in_pty};
 use serde_json::Value as J;
@@ -527,4 +528,90 @@ fn rules_lists_the_pack_and_fields_says_why_a_rule_cannot_fire() {
             && table.contains("destination.port is long, found 1 string (1 refused as long)"),
         "{table}"
     );
+}
+
+/// The output of `eqlite scan args…` on `-j` threads, with `batch` events a batch.
+fn scan_with(args: &[&str], jobs: &str, batch: Option<&str>, stdin: &[u8]) -> Vec<u8> {
+    let mut env = vec![];
+    if let Some(b) = batch {
+        env.push(("EQLITE_BATCH_EVENTS", b));
+    }
+    let out = eqlite_env(&[args, &["-j", jobs, "--format", "ndjson"]].concat(), &env, stdin);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn any_number_of_threads_gives_the_same_bytes_sequences_included() {
+    let Some(data) = common::shared("testdata/python-eql") else { return };
+    // Python eql's conformance events and queries, times made Unix milliseconds as the
+    // conformance test makes them.
+    let docs: Vec<J> = serde_json::from_str(&std::fs::read_to_string(data.join("test_data.json")).unwrap()).unwrap();
+    let mut events = String::new();
+    for mut d in docs {
+        let ft = d["timestamp"].as_i64().unwrap();
+        d["@timestamp"] = J::from((ft - 116_444_736_000_000_000) / 10_000);
+        events.push_str(&format!("{d}\n"));
+    }
+    let suite: J = toml::from_str(&std::fs::read_to_string(data.join("test_queries.toml")).unwrap()).unwrap();
+    let mut probe = eqlite::RuleSet::new(eqlite::Options { category_field: "event_type".into(), ..Default::default() });
+    let queries: Vec<String> = suite["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| q["query"].as_str())
+        .filter(|q| probe.add_query(&format!("probe-{}", probe.len()), q).is_ok())
+        .map(str::to_string)
+        .collect();
+    assert!(queries.len() > 80, "{} queries compile", queries.len());
+    let mut args =
+        vec!["scan", "--category-field", "event_type", "--tiebreaker-field", "serial_event_id", "--lateness", "1000d"];
+    for q in &queries {
+        args.extend(["--query", q]);
+    }
+    let one = scan_with(&args, "1", None, events.as_bytes());
+    let alerts: Vec<J> =
+        String::from_utf8(one.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let sequences = alerts
+        .iter()
+        .filter(|a| {
+            let i: usize = a["rule_id"].as_str().unwrap().strip_prefix("query-").unwrap().parse().unwrap();
+            queries[i].trim_start().starts_with("sequence")
+        })
+        .count();
+    assert!(sequences > 30 && alerts.len() > 200, "{} alerts, {sequences} of sequences", alerts.len());
+    // Batches of 7 events: sequences span batches; threads split every batch.
+    for (jobs, batch) in [("1", Some("7")), ("2", Some("7")), ("3", Some("7")), ("2", None)] {
+        assert!(
+            scan_with(&args, jobs, batch, events.as_bytes()) == one,
+            "-j {jobs}, batches of {batch:?} differ from -j 1"
+        );
+    }
+
+    // The detection-rules corpus over the kubelet fixtures' events (which its rules fire on,
+    // sequences included), Python eql's and Elasticsearch's QA data.
+    let Some(corpus) = common::shared("corpus/detection-rules") else { return };
+    let qa = common::shared("testdata/es-eql-qa/data").unwrap();
+    let files = common::kubelet_fixtures();
+    let mut more = String::new();
+    for f in files {
+        let doc: J = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            more.extend(case["events"].as_array().unwrap().iter().map(|e| format!("{e}\n")));
+        }
+    }
+    more.push_str(&events);
+    for f in ["extra.data", "missing-events.data"] {
+        let text = std::fs::read_to_string(qa.join(f)).unwrap();
+        let text = text.lines().filter(|l| !l.trim_start().starts_with("////")).collect::<Vec<_>>().join("\n");
+        let docs: Vec<J> = serde_json::from_str(&text).unwrap();
+        more.extend(docs.iter().map(|d| format!("{d}\n")));
+    }
+    let args = ["scan", "--rules", corpus.to_str().unwrap(), "--lateness", "1000d"];
+    let one = scan_with(&args, "1", None, more.as_bytes());
+    let alerts: Vec<J> =
+        String::from_utf8(one.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let sequences = alerts.iter().filter(|a| a["events"].as_array().unwrap().len() > 1).count();
+    assert!(alerts.len() > 100 && sequences > 20, "{} corpus alerts, {sequences} of several events", alerts.len());
+    assert!(scan_with(&args, "2", Some("5"), more.as_bytes()) == one, "corpus: -j 2 in batches of 5 differs from -j 1");
 }

@@ -22,6 +22,11 @@ use std::time::{Duration, Instant};
 const BATCH_BYTES: usize = 1 << 20;
 const BATCH_ITEMS: usize = 4096;
 
+/// Items per batch: `EQLITE_BATCH_EVENTS` (tests make batches tiny, so that sequences span many).
+fn batch_items() -> usize {
+    std::env::var("EQLITE_BATCH_EVENTS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(BATCH_ITEMS)
+}
+
 /// Where an event starts, for messages: [`eqlite::input::RawEvent`] without its text.
 #[derive(Clone, Copy)]
 struct RawAt {
@@ -198,6 +203,7 @@ impl Run<'_> {
 fn read_sources(sources: &[Source], options: &SplitOptions, counters: &Counters, mut f: impl FnMut(&mut Batch)) -> u64 {
     let mut batch = Batch::default();
     let mut failed = 0;
+    let most = batch_items();
     for (file, src) in sources.iter().enumerate() {
         let file = file as u32;
         let read = inputs::open(src, counters).and_then(|r| {
@@ -211,7 +217,7 @@ fn read_sources(sources: &[Source], options: &SplitOptions, counters: &Counters,
                     }
                     Err(e) => batch.items.push(Item::Invalid { file, message: e.to_string() }),
                 }
-                if batch.text.len() >= BATCH_BYTES || batch.items.len() >= BATCH_ITEMS {
+                if batch.text.len() >= BATCH_BYTES || batch.items.len() >= most {
                     f(&mut batch);
                 }
             })
