@@ -15,11 +15,14 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "eqlite", version = version(), about, long_about, max_term_width = 100)]
 #[command(after_help = "Examples:\n  \
-    eqlite scan events.ndjson                       alerts from the kubelet pack, one JSON line each\n  \
-    eqlite scan --rules detection-rules/rules -     every rule under a directory, events on stdin\n  \
-    eqlite scan --query 'process where process.name == \"curl\"' events.json\n  \
+    eqlite scan events.ndjson                       the kubelet pack; a table on a terminal\n  \
+    eqlite scan --rules detection-rules/rules logs/ every rule and every log under them\n  \
+    eqlite scan --query 'process where process.name == \"curl\"' events.json.gz\n  \
+    eqlite scan --format ecs logs/ > alerts.bulk    Kibana alert documents, for _bulk\n  \
     eqlite explain --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef event.json\n  \
-    eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n\n\
+    eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n  \
+    eqlite rules --tag T1613                        the rules for a MITRE ATT&CK technique\n  \
+    eqlite fields events.ndjson                     fields the rules need that the events lack\n\n\
 Exit status: 0 success; 1 error (bad rule, unreadable file); 2 some events were invalid and skipped.")]
 struct Cli {
     #[command(subcommand)]
@@ -28,20 +31,37 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan events and print one JSON line per alert.
+    /// Scan events and print the alerts.
     ///
-    /// Each alert is {"rule_id", "rule_name", "severity", "risk_score", "events"}, where "events"
-    /// lists the 0-based positions of the input events that make up the match (every input item
-    /// counts, including invalid ones). Invalid events are reported on stderr with their line and
-    /// skipped; the others are still scanned.
+    /// An ndjson alert is {"rule_id", "rule_name", "severity", "risk_score", "events", "sources"},
+    /// where "events" lists the 0-based positions of the input events that make up the match
+    /// (every input item counts, including invalid ones, across all inputs in order) and
+    /// "sources" the file and line of each. Invalid events are reported on stderr with their
+    /// file and line and skipped; the others are still scanned.
+    #[command(after_help = "Examples:\n  \
+        eqlite scan events.ndjson                         the kubelet pack; a table on a terminal\n  \
+        eqlite scan --rules rules/ logs/ audit.log.gz     logs/: every .json .ndjson .jsonl .log (.gz .zst)\n  \
+        kubectl logs pod | eqlite scan -                  events on stdin\n  \
+        eqlite scan --format csv --min-severity high logs/ > alerts.csv\n  \
+        eqlite scan --format ecs logs/ | curl -s -H 'Content-Type: application/x-ndjson' \\\n      \
+            -XPOST localhost:9200/eqlite-alerts/_bulk --data-binary @-\n  \
+        eqlite scan --with-events --tag T1613 -j 2 logs/  events inside the alerts, 2 threads\n  \
+        eqlite scan --summary --profile-rules logs/ > /dev/null    what a run cost, per rule")]
     Scan(ScanArgs),
     /// Explain, clause by clause, why each rule matched each event or did not.
     ///
     /// Prints one JSON line per (event, rule): the rule, whether it matched, and the explanation
     /// tree of every clause with its source span, result (true/false/null), the values it looked
     /// at and the value and pattern that decided it.
+    #[command(after_help = "Examples:\n  \
+        eqlite explain --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef --pretty event.json\n  \
+        eqlite explain --matched events.ndjson            only the (event, rule) pairs that matched\n  \
+        eqlite explain --alerts events.ndjson             each alert, member by member")]
     Explain(ExplainArgs),
     /// Parse and compile rules only; print diagnostics; exit non-zero on any error.
+    #[command(after_help = "Examples:\n  \
+        eqlite check --rules my-rules/                    every *.toml below my-rules/\n  \
+        eqlite check --query 'process where process.name = \"sh\"'   one query")]
     Check(RuleArgs),
     /// List the loaded rules: id, severity, risk, type (event, sequence, sample), MITRE ATT&CK
     /// ids, name, and the fields each reads.

@@ -57,6 +57,8 @@ pub struct Output<'r> {
     sink: Sink,
     cx: EcsContext<'r>,
     header: bool,
+    /// The terminal's width, when the table goes to one.
+    width: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -80,7 +82,8 @@ impl<'r> Output<'r> {
             Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(w))),
             _ => Sink::Plain(w),
         };
-        Output { format, with_events, colour, sink, cx, header: false }
+        let width = colour.then(|| console::Term::stdout().size().1 as usize).filter(|&w| w > 0);
+        Output { format, with_events, colour, sink, cx, header: false, width }
     }
 
     /// Whether the format needs the events' text (else only where they came from).
@@ -113,6 +116,11 @@ impl<'r> Output<'r> {
                     members.iter().map(|m| format!("{}:{}", m.file, m.line)).collect::<Vec<_>>().join(" ")
                 } else {
                     fields.join(" → ")
+                };
+                // On a terminal a row stays on one line: the fields give way.
+                let fields = match self.width {
+                    Some(width) => truncate(&fields, width.saturating_sub(24 + 2 + 8 + 2 + 48 + 2).max(20)),
+                    None => fields,
                 };
                 writeln!(w, "{time:<24}  {sev}  {:<48}  {fields}", truncate(&a.rule_name, 48))
             }
