@@ -290,6 +290,30 @@ def bench_scaling(path, events, reps, compile_reps, counts):
     return doc
 
 
+def bench_jobs(path, events, reps):
+    """(6) eqlite scan -j 1 against -j 2 with the corpus rules: the same bytes out, and the speed-up."""
+    if not os.path.isdir(CORPUS):
+        return None
+    head = prefix_file(path, events)
+    out1, out2 = os.path.join(OUT, "jobs-1.ndjson"), os.path.join(OUT, "jobs-2.ndjson")
+    walls = {1: [], 2: []}
+    cpus = {1: [], 2: []}
+    for _ in range(reps):
+        for j, dest in ((1, out1), (2, out2)):
+            with open(dest, "wb") as f:
+                r = run([EQLITE, "scan", "--lateness", "1m", "--rules", CORPUS, "-j", str(j), head], stdout=f)
+            if r["rc"] != 0:
+                sys.exit(f"eqlite scan -j {j} failed")
+            walls[j].append(r["wall"])
+            cpus[j].append(r["cpu"])
+    identical = open(out1, "rb").read() == open(out2, "rb").read()
+    if not identical:
+        sys.exit(f"eqlite scan -j 1 and -j 2 differ: {out1} {out2}")
+    return {"events": events, "alerts": open(out1, "rb").read().count(b"\n"), "identical": identical,
+            "wall_s": {str(j): med(walls[j]) for j in walls}, "cpu_s": {str(j): med(cpus[j]) for j in cpus},
+            "speedup": med(walls[1]) / med(walls[2])}
+
+
 def wasm_size():
     p = os.path.join(ROOT, "pkg", "eqlite_bg.wasm")
     if not os.path.exists(p):
@@ -418,6 +442,12 @@ def table(res):
             rows.append(["(4) eqlite check --rules corpus (CLI)", "", "", "", "", f"{c['check_corpus_cpu_s'] * 1000:.0f} ms CPU, {c['check_corpus_wall_s'] * 1000:.0f} ms wall"])
             rows.append(["(4) eqlite scan --rules corpus (CLI)", fmt_rate(sc["events"], c["scan_corpus_cpu_s"]), "", "",
                          f"{c['scan_corpus_maxrss_kb'] / 1024:.1f} MiB", f"{c['scan_corpus_vs_pack']:.1f}x the kubelet-pack scan"])
+    jb = res.get("jobs")
+    if jb:
+        for j in ("1", "2"):
+            rows.append([f"(6) eqlite scan --rules corpus -j {j}", fmt_rate(jb["events"], jb["cpu_s"][j]), "", fmt_rate(jb["events"], jb["wall_s"][j]), "",
+                         "" if j == "1" else f"{jb['speedup']:.2f}x the wall time of -j 1, byte-identical output ({jb['alerts']} alerts); "
+                         f"target >= 1.8: {verdict(jb['speedup'] >= 1.8)}"])
     ws = res.get("wasm_size")
     if ws:
         rows.append(["(5) pkg/eqlite_bg.wasm", "", "", "", "", f"{ws['raw'] / 1024:.0f} KiB raw, {ws['gzip9'] / 1024:.0f} KiB gzip -9"])
@@ -448,8 +478,10 @@ def main():
     ap.add_argument("--scaling-events", type=int, default=10_000)
     ap.add_argument("--scaling-reps", type=int, default=3)
     ap.add_argument("--compile-reps", type=int, default=5)
+    ap.add_argument("--jobs-events", type=int, default=20_000, help="events for (6), -j 1 against -j 2 with the corpus")
+    ap.add_argument("--jobs-reps", type=int, default=3)
     ap.add_argument("--counts", default="50,100,250,500,1000,all", help="corpus rule counts for (4)")
-    ap.add_argument("--only", default="native,python,node,scaling,size", help="comma list of: native,python,node,scaling,size,soak")
+    ap.add_argument("--only", default="native,python,node,scaling,jobs,size", help="comma list of: native,python,node,scaling,jobs,size,soak")
     ap.add_argument("--soak", action="store_true", help="also run the sequence soak (10M events, several minutes)")
     ap.add_argument("--soak-events", default="1000000,10000000")
     ap.add_argument("--soak-keys", type=int, default=200_000)
@@ -484,6 +516,9 @@ def main():
     if "scaling" in only:
         log("(4) rule-set scaling and compile time")
         res["scaling"] = bench_scaling(path, a.scaling_events, a.scaling_reps, a.compile_reps, a.counts)
+    if "jobs" in only:
+        log("(6) eqlite scan -j 1 vs -j 2, corpus rules")
+        res["jobs"] = bench_jobs(path, a.jobs_events, a.jobs_reps)
     if "size" in only:
         res["wasm_size"] = wasm_size()
     if "soak" in only:

@@ -5,6 +5,7 @@
 #   (3) the npm package in Node: evaluate(jsonString) / evaluate(object) vs JSON.parse
 #   (4) compile time of the 1081 corpus rules; per-event cost with 16 -> 100 -> 1000 rules
 #   (5) wasm size, raw and gzip
+#   (6) eqlite scan -j 1 vs -j 2 with the corpus rules: byte-identical alerts, and the speed-up
 #   and with --soak, 1M and 10M sequence-soak events through eqlite scan --stats.
 #
 #   bash bench/run.sh                      # 200k generated events (bench/out/, gitignored)

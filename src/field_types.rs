@@ -138,7 +138,7 @@ impl FieldType {
     }
 
     /// Integer types and their range (`unsigned_long` beyond `i64` reads as a double).
-    fn integer_range(self) -> Option<(f64, f64)> {
+    pub(crate) fn integer_range(self) -> Option<(f64, f64)> {
         use FieldType::*;
         Some(match self {
             Long => (i64::MIN as f64, i64::MAX as f64),

@@ -68,19 +68,21 @@ mod toml_read;
 mod value;
 mod verify;
 
-pub use alert::{severity_number, Alert, EcsRules};
+pub use alert::{
+    ecs_alert_documents, lookup as json_lookup, severity_number, typed_json, Alert, EcsContext, EcsMember, EcsRules,
+};
 pub use error::{render_all, Error, ErrorKind, Position};
 pub use event::Event;
 pub use explain::{Decision, Explanation, JoinKey, StageExplanation};
 pub use field_types::{float_text, FieldType, FieldTypes, Read, Resolved, TypeTable};
-pub use pack::{toml_files, LoadReport, Pack, RuleFile, Skipped};
+pub use pack::{files_under, toml_files, LoadReport, Pack, RuleFile, Skipped};
 pub use parser::{parse_query, parse_query_with, Limits};
 pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVERITIES};
 pub use ruleset::{Options, RuleSet};
 pub use span::{Location, Span};
 pub use stream::{run_all, Stats, Stream, StreamOptions};
-pub use summary::{RuleKind, RuleSummary};
-pub use time::Nanos;
+pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
+pub use time::{rfc3339, Nanos};
 pub use value::Value;
 
 /// The engine's internals, for the fuzz targets, benchmarks and white-box tests of this

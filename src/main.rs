@@ -15,11 +15,14 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "eqlite", version = version(), about, long_about, max_term_width = 100)]
 #[command(after_help = "Examples:\n  \
-    eqlite scan events.ndjson                       alerts from the kubelet pack, one JSON line each\n  \
-    eqlite scan --rules detection-rules/rules -     every rule under a directory, events on stdin\n  \
-    eqlite scan --query 'process where process.name == \"curl\"' events.json\n  \
+    eqlite scan events.ndjson                       the kubelet pack; a table on a terminal\n  \
+    eqlite scan --rules detection-rules/rules logs/ every rule and every log under them\n  \
+    eqlite scan --query 'process where process.name == \"curl\"' events.json.gz\n  \
+    eqlite scan --format ecs logs/ > alerts.bulk    Kibana alert documents, for _bulk\n  \
     eqlite explain --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef event.json\n  \
-    eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n\n\
+    eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n  \
+    eqlite rules --tag T1613                        the rules for a MITRE ATT&CK technique\n  \
+    eqlite fields events.ndjson                     fields the rules need that the events lack\n\n\
 Exit status: 0 success; 1 error (bad rule, unreadable file); 2 some events were invalid and skipped.")]
 struct Cli {
     #[command(subcommand)]
@@ -28,21 +31,78 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan events and print one JSON line per alert.
+    /// Scan events and print the alerts.
     ///
-    /// Each alert is {"rule_id", "rule_name", "severity", "risk_score", "events"}, where "events"
-    /// lists the 0-based positions of the input events that make up the match (every input item
-    /// counts, including invalid ones). Invalid events are reported on stderr with their line and
-    /// skipped; the others are still scanned.
+    /// An ndjson alert is {"rule_id", "rule_name", "severity", "risk_score", "events", "sources"},
+    /// where "events" lists the 0-based positions of the input events that make up the match
+    /// (every input item counts, including invalid ones, across all inputs in order) and
+    /// "sources" the file and line of each. Invalid events are reported on stderr with their
+    /// file and line and skipped; the others are still scanned.
+    #[command(after_help = "Examples:\n  \
+        eqlite scan events.ndjson                         the kubelet pack; a table on a terminal\n  \
+        eqlite scan --rules rules/ logs/ audit.log.gz     logs/: every .json .ndjson .jsonl .log (.gz .zst)\n  \
+        kubectl logs pod | eqlite scan -                  events on stdin\n  \
+        eqlite scan --format csv --min-severity high logs/ > alerts.csv\n  \
+        eqlite scan --format ecs logs/ | curl -s -H 'Content-Type: application/x-ndjson' \\\n      \
+            -XPOST localhost:9200/eqlite-alerts/_bulk --data-binary @-\n  \
+        eqlite scan --with-events --tag T1613 -j 2 logs/  events inside the alerts, 2 threads\n  \
+        eqlite scan --summary --profile-rules logs/ > /dev/null    what a run cost, per rule")]
     Scan(ScanArgs),
     /// Explain, clause by clause, why each rule matched each event or did not.
     ///
     /// Prints one JSON line per (event, rule): the rule, whether it matched, and the explanation
     /// tree of every clause with its source span, result (true/false/null), the values it looked
     /// at and the value and pattern that decided it.
+    #[command(after_help = "Examples:\n  \
+        eqlite explain --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef --pretty event.json\n  \
+        eqlite explain --matched events.ndjson            only the (event, rule) pairs that matched\n  \
+        eqlite explain --alerts events.ndjson             each alert, member by member")]
     Explain(ExplainArgs),
     /// Parse and compile rules only; print diagnostics; exit non-zero on any error.
+    #[command(after_help = "Examples:\n  \
+        eqlite check --rules my-rules/                    every *.toml below my-rules/\n  \
+        eqlite check --query 'process where process.name = \"sh\"'   one query")]
     Check(RuleArgs),
+    /// List the loaded rules: id, severity, risk, type (event, sequence, sample), MITRE ATT&CK
+    /// ids, name, and the fields each reads.
+    #[command(after_help = "Examples:\n  \
+        eqlite rules                                    the embedded kubelet pack\n  \
+        eqlite rules --rules detection-rules/rules --tag T1059 --format json")]
+    Rules(RulesArgs),
+    /// Why rules can never fire on some events: per rule, the fields it reads that never occur
+    /// in them, and those whose values are of another type than the rule reads.
+    #[command(after_help = "Examples:\n  \
+        eqlite fields events.ndjson                     the kubelet pack against your events\n  \
+        eqlite fields --rules my-rules/ logs/ --format json")]
+    Fields(FieldsArgs),
+}
+
+/// How `rules` and `fields` print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// For people.
+    Table,
+    /// Pretty-printed JSON.
+    Json,
+}
+
+#[derive(Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+}
+
+#[derive(Args)]
+pub struct FieldsArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    /// Events: files, directories, `-` or nothing for stdin (as for scan).
+    #[arg(value_name = "PATH")]
+    pub input: Vec<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -75,6 +135,19 @@ pub struct RuleArgs {
     /// a long field such as destination.port is the number).
     #[arg(long)]
     pub no_ecs_types: bool,
+    /// Only rules of this severity or above.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"], help_heading = "Rule selection")]
+    pub min_severity: Option<String>,
+    /// Only rules with this tag (`Domain: Kubernetes`, or just `Kubernetes`), MITRE ATT&CK
+    /// tactic id (TA0002) or technique id (T1059, which takes T1059.004 too). Repeatable: any.
+    #[arg(long = "tag", value_name = "TAG", help_heading = "Rule selection")]
+    pub tags: Vec<String>,
+    /// Only this rule. Repeatable.
+    #[arg(long = "rule-id", value_name = "RULE_ID", help_heading = "Rule selection")]
+    pub rule_ids: Vec<String>,
+    /// Not this rule. Repeatable.
+    #[arg(long = "exclude-rule", value_name = "RULE_ID", help_heading = "Rule selection")]
+    pub exclude: Vec<String>,
     /// Print rules that were skipped (not EQL) and other details.
     #[arg(long, short)]
     pub verbose: bool,
@@ -91,12 +164,33 @@ pub struct ScanArgs {
     /// Most pending partial sequence matches per rule; the oldest are evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_pending: usize,
-    /// Print counters (events, alerts, invalid, late, evicted) to stderr at the end.
+    /// Print counters (events, alerts, invalid, late, evicted) to stderr at the end, as JSON.
     #[arg(long)]
     pub stats: bool,
-    /// Events to scan; `-` or nothing for stdin.
-    #[arg(value_name = "FILE")]
-    pub input: Option<PathBuf>,
+    /// How alerts are written [default: table on a terminal, else ndjson].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<cli::output::Format>,
+    /// Embed the matched events in ndjson alerts (`sources[].event`).
+    #[arg(long)]
+    pub with_events: bool,
+    /// Print the summary of the run on stderr (the default when stderr is a terminal).
+    #[arg(long)]
+    pub summary: bool,
+    /// Print on stderr the time spent matching events against each rule (the 20 costliest).
+    #[arg(long)]
+    pub profile_rules: bool,
+    /// No summary, even on a terminal.
+    #[arg(long, conflicts_with = "summary")]
+    pub no_summary: bool,
+    /// Threads that parse and match events [default: all cores]. The alerts and their order do
+    /// not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Events to scan: files, directories (searched recursively for .json, .ndjson, .jsonl and
+    /// .log files, also .gz or .zst compressed), `-` or nothing for stdin. Compressed input is
+    /// told by its content.
+    #[arg(value_name = "PATH")]
+    pub input: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -138,6 +232,8 @@ fn main() -> ExitCode {
         Command::Scan(a) => cli::scan::run(a),
         Command::Explain(a) => cli::explain::run(a),
         Command::Check(a) => cli::check::run(a),
+        Command::Rules(a) => cli::rules::rules(a),
+        Command::Fields(a) => cli::rules::fields(a),
     };
     match result {
         Ok(code) => code,

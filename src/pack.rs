@@ -143,7 +143,14 @@ impl LoadReport {
 /// The rule files a path names: the path itself if it is a file, else every `*.toml` below it,
 /// in path order. The error names the path that could not be read.
 pub fn toml_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    files_under(path, |p| p.extension().is_some_and(|x| x == "toml"))
+}
+
+/// The files a path names: the path itself if it is a file, else every file below it (searched
+/// recursively) that `accept` takes, in path order. The error names the path that could not be
+/// read.
+pub fn files_under(path: &Path, accept: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, Error> {
+    fn walk(path: &Path, accept: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         let io = |e: std::io::Error| Error::bare(ErrorKind::Io, format!("{}: {e}", path.display()));
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.is_file() {
@@ -155,14 +162,14 @@ pub fn toml_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
         entries.sort();
         for p in entries {
             if p.is_dir() {
-                walk(&p, out)?;
-            } else if p.extension().is_some_and(|x| x == "toml") {
+                walk(&p, accept, out)?;
+            } else if accept(&p) {
                 out.push(p);
             }
         }
         Ok(())
     }
     let mut out = Vec::new();
-    walk(path, &mut out)?;
+    walk(path, &accept, &mut out)?;
     Ok(out)
 }

@@ -369,6 +369,18 @@ impl RuleSet {
         }
     }
 
+    /// Keeps only the rules `keep` accepts (see [`crate::RuleFilter`]); returns how many were
+    /// removed.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Rule) -> bool) -> usize {
+        let before = self.rules.len();
+        self.rules.retain(|r| keep(&r.rule));
+        let removed = before - self.rules.len();
+        if removed > 0 {
+            self.changed();
+        }
+        removed
+    }
+
     fn changed(&mut self) {
         self.index = std::sync::OnceLock::new();
         self.revision = next_revision();
@@ -403,15 +415,35 @@ impl RuleSet {
     /// [`RuleSet::matching`] with the caller's evaluation buffers. One prefilter pass serves all
     /// the event queries.
     pub(crate) fn matching_with(&self, ev: &Event, cx: &mut Scratch) -> Vec<(usize, usize)> {
+        self.matching_timed_with(ev, cx, None)
+    }
+
+    /// [`RuleSet::matching`], adding to `spent[rule]` the time spent checking each rule's event
+    /// queries on the event (those the prefilter did not rule out), for profiling. `spent` has
+    /// one slot per rule.
+    pub fn matching_timed(&self, ev: &Event, spent: &mut [std::time::Duration]) -> Vec<(usize, usize)> {
+        with_scratch(|cx| self.matching_timed_with(ev, cx, Some(spent)))
+    }
+
+    fn matching_timed_with(
+        &self,
+        ev: &Event,
+        cx: &mut Scratch,
+        mut spent: Option<&mut [std::time::Duration]>,
+    ) -> Vec<(usize, usize)> {
         let index = self.index();
         let mut out = Vec::new();
         for (id, check_category) in index.prefilter.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold) {
             let (rule, stage) = index.targets[id];
             let Some(m) = self.rules[rule].matchers().nth(stage) else { continue };
-            if check_category && !eval::category_matches(m, ev, self.category_field) {
-                continue;
+            // Only when profiling: the clock is not free, and not there at all in some wasm hosts.
+            let started = spent.is_some().then(std::time::Instant::now);
+            let matched = (!check_category || eval::category_matches(m, ev, self.category_field))
+                && eval::truth(&m.condition, ev, cx) == Some(true);
+            if let (Some(t), Some(spent)) = (started, spent.as_deref_mut()) {
+                spent[rule] += t.elapsed();
             }
-            if eval::truth(&m.condition, ev, cx) == Some(true) {
+            if matched {
                 out.push((rule, stage));
             }
         }

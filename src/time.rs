@@ -116,3 +116,37 @@ mod tests {
         assert_eq!(parse_str("2024-13-01T00:00:00Z"), None);
     }
 }
+
+/// A time as RFC 3339 in UTC with milliseconds (`2026-12-01T10:00:00.000Z`), as Elasticsearch
+/// writes dates.
+pub fn rfc3339(t: Nanos) -> String {
+    let ms = t.div_euclid(1_000_000);
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (h, min, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    #[test]
+    fn formats_what_parse_reads() {
+        for s in [
+            "1970-01-01T00:00:00.000Z",
+            "2026-12-01T10:00:02.500Z",
+            "2000-02-29T23:59:59.999Z",
+            "1969-12-31T23:59:59.000Z",
+        ] {
+            assert_eq!(super::rfc3339(super::parse_str(s).unwrap()), s);
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! The kubelet rule pack against its attack and benign events (tests/fixtures/kubelet), through
 //! the `eqlite scan` command line, each case on a fresh engine.
 
+mod common;
+
 use serde::Deserialize;
 use std::path::Path;
 use std::process::Command;
@@ -44,13 +46,7 @@ fn rand_suffix() -> u64 {
 
 #[test]
 fn every_rule_fires_on_its_attacks_and_not_on_near_misses() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubelet");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = common::kubelet_fixtures();
     assert_eq!(files.len(), 16, "one fixture file per rule of the pack");
     let (mut cases, mut failures) = (0, Vec::new());
     let mut covered = std::collections::BTreeSet::new();

@@ -2,6 +2,11 @@
 
 pub mod check;
 pub mod explain;
+pub mod inputs;
+pub mod output;
+pub mod progress;
+pub mod report;
+pub mod rules;
 pub mod scan;
 
 use crate::RuleArgs;
@@ -66,6 +71,18 @@ pub fn load(args: &RuleArgs) -> Result<Rules, String> {
             errors.push(format!("--query {i}:\n{}", d.rendered()));
         }
     }
+    for id in args.rule_ids.iter().chain(&args.exclude) {
+        if set.position(id).is_none() {
+            return Err(format!("no rule with id `{id}` is loaded"));
+        }
+    }
+    let filter = eqlite::RuleFilter {
+        min_severity: args.min_severity.clone(),
+        tags: args.tags.clone(),
+        rule_ids: args.rule_ids.clone(),
+        exclude: args.exclude.clone(),
+    };
+    set.retain(|r| filter.keeps(r));
     let skipped = report.skipped.into_iter().map(|s| (format!("{} ({})", s.origin, s.name), s.reason)).collect();
     Ok(Rules { set, skipped, errors })
 }

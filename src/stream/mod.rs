@@ -210,13 +210,27 @@ impl Stream {
     /// As [`Stream::push`], with a time to use when the event carries none (e.g. the time a log
     /// shipper attached to the record), in nanoseconds since the Unix epoch.
     pub fn push_at(&mut self, rs: &RuleSet, ev: &Event, pos: u64, fallback: Option<Nanos>) -> Vec<Alert> {
+        let matched = rs.matching_with(ev, &mut self.scratch.0);
+        self.push_matched(rs, ev, pos, fallback, &matched)
+    }
+
+    /// As [`Stream::push_at`], with what [`RuleSet::matching`] gives for the event computed
+    /// beforehand: matching, the costly part, may then run on other threads for many events
+    /// while the stream takes them in input order, with the same alerts in the same order.
+    pub fn push_matched(
+        &mut self,
+        rs: &RuleSet,
+        ev: &Event,
+        pos: u64,
+        fallback: Option<Nanos>,
+        matched: &[(usize, usize)],
+    ) -> Vec<Alert> {
         self.sync(rs);
         self.stats.events += 1;
         let mut out = Vec::new();
         let (mut late, mut untimed) = (false, false);
-        let matched = rs.matching_with(ev, &mut self.scratch.0);
         // Single-event rules answer first, then sequences and samples, each in rule order.
-        for &(i, _) in &matched {
+        for &(i, _) in matched {
             if let RuleState::Event(p) = &mut self.rules[i].1 {
                 p.feed(0, Alert::new(&rs.compiled()[i].rule, vec![pos]), &mut out);
             }

@@ -1,0 +1,617 @@
+//! `eqlite scan` as people use it: several inputs (files, directories, .gz, .zst, stdin), the
+//! output formats, and alerts that say where their events came from.
+
+mod cli;
+mod common;
+
+use cli::{alerts, eqlite, eqlite_env, eqlite_in_pty};
+use serde_json::Value as J;
+use std::path::{Path, PathBuf};
+
+/// The events of the kubelet pack's fixture cases that fire, in file order, one JSON text each.
+fn firing_events(rule_file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubelet").join(rule_file);
+    let doc: J = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for case in doc["cases"].as_array().unwrap() {
+        if case["fires"] == true {
+            out.extend(case["events"].as_array().unwrap().iter().map(|e| e.to_string()));
+        }
+    }
+    out
+}
+
+fn ndjson(events: &[String]) -> String {
+    events.iter().map(|e| format!("{e}\n")).collect()
+}
+
+/// A fresh directory under the target directory, for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scan").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// (file, line) of each member event of each alert.
+fn sources(alerts: &[J]) -> Vec<Vec<(String, u64)>> {
+    alerts
+        .iter()
+        .map(|a| {
+            a["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let f = s["file"].as_str().unwrap();
+                    (Path::new(f).file_name().unwrap().to_string_lossy().into_owned(), s["line"].as_u64().unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const KUBELET_ARGS: &str = "kubelet_api_connection_internal_ip.json";
+const CURL: &str = "k8s_api_request_curl_wget.json";
+
+#[test]
+fn several_files_directories_gz_zst_and_stdin_with_file_and_line() {
+    let (a, b) = (firing_events(KUBELET_ARGS), firing_events(CURL));
+    assert!(a.len() >= 3 && b.len() >= 3, "fixtures with firing cases");
+    let d = scratch("inputs");
+    std::fs::create_dir_all(d.join("logs/nested")).unwrap();
+    std::fs::write(d.join("logs/a.ndjson"), ndjson(&a)).unwrap();
+    std::fs::write(d.join("logs/nested/b.log.gz"), gzip(ndjson(&b).as_bytes())).unwrap();
+    // Told by content: a zstd file named .jsonl.
+    std::fs::write(d.join("logs/nested/c.jsonl"), zstd(ndjson(&a[..2]).as_bytes())).unwrap();
+    // Not an event file: a directory search leaves it alone.
+    std::fs::write(d.join("logs/notes.txt"), "not json\n").unwrap();
+
+    let out = eqlite(&["scan", d.join("logs").to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all = alerts(&out);
+    let src = sources(&all);
+    // Files in path order: a.ndjson, nested/b.log.gz, nested/c.jsonl; positions count across them.
+    let mut files: Vec<&str> = src.iter().map(|s| s[0].0.as_str()).collect();
+    files.dedup();
+    assert_eq!(files, ["a.ndjson", "b.log.gz", "c.jsonl"]);
+    for (alert, s) in all.iter().zip(&src) {
+        let pos = alert["events"][0].as_u64().unwrap();
+        let (file, line) = &s[0];
+        let expected = match file.as_str() {
+            "a.ndjson" => pos + 1,
+            "b.log.gz" => pos + 1 - a.len() as u64,
+            _ => pos + 1 - (a.len() + b.len()) as u64,
+        };
+        assert_eq!(*line, expected, "{alert}");
+    }
+    // Every event of a (fires) gives an alert from a.ndjson, and the first two again from c.jsonl.
+    let lines = |f: &str| {
+        let mut l: Vec<u64> = src.iter().filter(|s| s[0].0 == f).map(|s| s[0].1).collect();
+        l.dedup();
+        l
+    };
+    assert_eq!(lines("a.ndjson"), (1..=a.len() as u64).collect::<Vec<_>>());
+    assert_eq!(lines("c.jsonl"), [1, 2]);
+    assert_eq!(lines("b.log.gz"), (1..=b.len() as u64).collect::<Vec<_>>());
+
+    // Several files named one by one, and stdin among them, give the same alerts as the directory.
+    let gz = d.join("logs/nested/b.log.gz");
+    let zst = d.join("logs/nested/c.jsonl");
+    let out2 = eqlite(
+        &["scan", d.join("logs/a.ndjson").to_str().unwrap(), "-", zst.to_str().unwrap()],
+        &gzip(ndjson(&b).as_bytes()),
+    );
+    let all2 = alerts(&out2);
+    let src2 = sources(&all2);
+    let mut files2: Vec<&str> = src2.iter().map(|s| s[0].0.as_str()).collect();
+    files2.dedup();
+    assert_eq!(files2, ["a.ndjson", "-", "c.jsonl"]);
+    let strip = |v: &[J]| v.iter().map(|a| (a["rule_id"].clone(), a["events"].clone())).collect::<Vec<_>>();
+    assert_eq!(strip(&all), strip(&all2));
+    let _ = gz;
+}
+
+#[test]
+fn stdin_alone_and_a_bad_file_among_good_ones() {
+    let a = firing_events(KUBELET_ARGS);
+    let out = eqlite(&["scan"], ndjson(&a).as_bytes());
+    let src = sources(&alerts(&out));
+    assert_eq!(src.len(), a.len());
+    assert!(src.iter().all(|s| s[0].0 == "-"));
+    // A missing file and a corrupt .gz are reported; the good file is still scanned; exit 2.
+    let d = scratch("bad");
+    std::fs::write(d.join("good.json"), ndjson(&a)).unwrap();
+    let mut broken = gzip(ndjson(&a).as_bytes());
+    broken.truncate(broken.len() / 2);
+    std::fs::write(d.join("broken.json.gz"), broken).unwrap();
+    let out = eqlite(
+        &[
+            "scan",
+            d.join("missing.json").to_str().unwrap(),
+            d.join("broken.json.gz").to_str().unwrap(),
+            d.join("good.json").to_str().unwrap(),
+        ],
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a missing file named on the command line is an error: {stderr}");
+    assert!(stderr.contains("missing.json"), "{stderr}");
+    let out = eqlite(&["scan", d.join("broken.json.gz").to_str().unwrap(), d.join("good.json").to_str().unwrap()], b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("broken.json.gz"), "{stderr}");
+    assert!(sources(&alerts(&out)).iter().filter(|s| s[0].0 == "good.json").count() == a.len());
+}
+
+#[test]
+fn with_events_embeds_the_matched_events() {
+    let a = firing_events(KUBELET_ARGS);
+    let out = eqlite(&["scan", "--with-events"], ndjson(&a).as_bytes());
+    let all = alerts(&out);
+    assert_eq!(all.len(), a.len());
+    for (alert, text) in all.iter().zip(&a) {
+        let ev: J = serde_json::from_str(text).unwrap();
+        assert_eq!(alert["sources"][0]["event"], ev);
+    }
+    // Without it, only where the events came from.
+    let plain = alerts(&eqlite(&["scan"], ndjson(&a).as_bytes()));
+    assert!(plain[0]["sources"][0].get("event").is_none());
+}
+
+#[test]
+fn csv_reads_back_with_a_csv_parser() {
+    let a = firing_events(CURL);
+    let out = eqlite(&["scan", "--format", "csv"], ndjson(&a).as_bytes());
+    let nd = alerts(&eqlite(&["scan"], ndjson(&a).as_bytes()));
+    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header, ["time", "severity", "risk_score", "rule_id", "rule_name", "events", "sources", "fields"]);
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), nd.len());
+    for (row, alert) in rows.iter().zip(&nd) {
+        assert_eq!(&row[3], alert["rule_id"].as_str().unwrap());
+        assert_eq!(&row[4], alert["rule_name"].as_str().unwrap());
+        let pos = alert["events"][0].as_u64().unwrap() as usize;
+        let ev: J = serde_json::from_str(&a[pos]).unwrap();
+        assert_eq!(&row[0], ev["@timestamp"].as_str().unwrap());
+        assert_eq!(row[6], format!("-:{}", pos + 1));
+        // The command line holds spaces, quotes and commas: the parser gives it back whole.
+        let cmd = ev["process"]["command_line"].as_str().unwrap();
+        assert!(row[7].contains(&format!("process.command_line={cmd}")), "{:?}", &row[7]);
+    }
+}
+
+#[test]
+fn table_shows_time_severity_rule_and_key_fields() {
+    let a = firing_events(CURL);
+    let out = eqlite(&["scan", "--format", "table"], ndjson(&a).as_bytes());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first: J = serde_json::from_str(&a[0]).unwrap();
+    let line = text.lines().next().unwrap();
+    assert!(line.starts_with(first["@timestamp"].as_str().unwrap()), "{line}");
+    assert!(line.contains("medium"), "{line}");
+    assert!(line.contains(first["process"]["command_line"].as_str().unwrap()), "{line}");
+    // Not a terminal: no colour codes.
+    assert!(!text.contains('\x1b'));
+}
+
+/// The events of the first firing case of a fixture.
+fn first_case(rule_file: &str) -> Vec<J> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubelet").join(rule_file);
+    let doc: J = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let case = doc["cases"].as_array().unwrap().iter().find(|c| c["fires"] == true).unwrap();
+    case["events"].as_array().unwrap().clone()
+}
+
+/// Kibana's alert fields (its alerts-as-data field map) and their Elasticsearch types.
+const KIBANA_FIELDS: &[(&str, &str)] = &[
+    ("kibana.alert.uuid", "keyword"),
+    ("kibana.alert.status", "keyword"),
+    ("kibana.alert.workflow_status", "keyword"),
+    ("kibana.alert.depth", "long"),
+    ("kibana.alert.severity", "keyword"),
+    ("kibana.alert.risk_score", "float"),
+    ("kibana.alert.reason", "keyword"),
+    ("kibana.alert.original_time", "date"),
+    ("kibana.alert.building_block_type", "keyword"),
+    ("kibana.alert.group.id", "keyword"),
+    ("kibana.alert.group.index", "integer"),
+    ("kibana.alert.ancestors.id", "keyword"),
+    ("kibana.alert.ancestors.type", "keyword"),
+    ("kibana.alert.ancestors.depth", "long"),
+    ("kibana.alert.rule.uuid", "keyword"),
+    ("kibana.alert.rule.rule_id", "keyword"),
+    ("kibana.alert.rule.name", "keyword"),
+    ("kibana.alert.rule.description", "keyword"),
+    ("kibana.alert.rule.severity", "keyword"),
+    ("kibana.alert.rule.risk_score", "float"),
+    ("kibana.alert.rule.tags", "keyword"),
+    ("kibana.alert.rule.type", "keyword"),
+    ("kibana.alert.rule.rule_type_id", "keyword"),
+    ("kibana.alert.rule.category", "keyword"),
+    ("kibana.alert.rule.consumer", "keyword"),
+    ("kibana.alert.rule.producer", "keyword"),
+    ("kibana.space_ids", "keyword"),
+];
+
+/// Every scalar of a document with its dotted path (array elements under their array's path).
+fn leaves<'a>(v: &'a J, path: &str, out: &mut Vec<(String, &'a J)>) {
+    match v {
+        J::Object(o) => {
+            for (k, x) in o {
+                leaves(x, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, out);
+            }
+        }
+        J::Array(a) => a.iter().for_each(|x| leaves(x, path, out)),
+        x => out.push((path.to_string(), x)),
+    }
+}
+
+/// Whether a JSON scalar is what Elasticsearch stores for a field of type `ty`, without
+/// coercion (so that a mapping with `coerce: false` takes it too).
+fn has_type(v: &J, ty: &str) -> bool {
+    match ty {
+        "keyword" | "constant_keyword" | "wildcard" | "text" | "match_only_text" | "version" => v.is_string(),
+        "long" | "integer" | "short" | "byte" | "unsigned_long" => v.is_i64() || v.is_u64(),
+        "float" | "double" | "half_float" | "scaled_float" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "ip" => v.as_str().is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok()),
+        "date" | "date_nanos" => v.as_str().is_some_and(|s| eqlite::internals::parse_time(s).is_some()),
+        _ => true,
+    }
+}
+
+/// The ECS type of a field (kibana.alert.original_event.* are event.* fields).
+fn ecs_type(path: &str) -> Option<String> {
+    if let Some(&(_, t)) = KIBANA_FIELDS.iter().find(|(f, _)| *f == path) {
+        return Some(t.to_string());
+    }
+    let path = path.strip_prefix("kibana.alert.original_event.").map_or(path.to_string(), |p| format!("event.{p}"));
+    eqlite::TypeTable::ecs().lookup(&path).ty.map(|t| t.name().to_string())
+}
+
+fn ecs_docs(events: &[J]) -> Vec<(J, J)> {
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let out = eqlite(&["scan", "--format", "ecs", "--lateness", "1h"], text.as_bytes());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<J> = alerts(&out);
+    assert!(lines.len().is_multiple_of(2));
+    lines.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect()
+}
+
+fn check_types(doc: &J) {
+    let mut all = Vec::new();
+    leaves(doc, "", &mut all);
+    let mut typed = 0;
+    for (path, v) in all {
+        if v.is_null() {
+            continue;
+        }
+        if path.starts_with("kibana.") {
+            assert!(ecs_type(&path).is_some(), "{path} is not one of Kibana's alert fields");
+        }
+        if let Some(ty) = ecs_type(&path) {
+            typed += 1;
+            assert!(has_type(v, &ty), "{path} = {v} is not a {ty}");
+        }
+    }
+    assert!(typed > 30, "{typed} typed fields");
+}
+
+#[test]
+fn ecs_documents_of_an_event_rule_carry_kibanas_fields_with_ecs_types() {
+    let mut events = first_case(KUBELET_ARGS);
+    assert_eq!(events.len(), 1);
+    // A port written as text, as some shippers do: the alert holds the number ECS maps.
+    let port = events[0]["destination"]["port"].as_i64().unwrap();
+    events[0]["destination"]["port"] = J::String(port.to_string());
+    let docs = ecs_docs(&events);
+    let (action, doc) =
+        docs.iter().find(|(_, d)| d["kibana.alert.rule.rule_id"] == "9f420cca-cb27-44db-a13d-c43c7b48e04a").unwrap();
+    assert_eq!(action["create"]["_id"], doc["kibana.alert.uuid"]);
+    assert_eq!(doc["destination"]["port"], J::from(port));
+    assert_eq!(doc["event.kind"], "signal");
+    assert_eq!(doc["kibana.alert.original_time"], events[0]["@timestamp"]);
+    assert_ne!(doc["@timestamp"], events[0]["@timestamp"], "@timestamp is when the alert was made");
+    assert_eq!(doc["kibana.alert.original_event"]["category"], events[0]["event"]["category"]);
+    assert_eq!(doc["kibana.alert.rule.severity"], "medium");
+    assert_eq!(doc["kibana.alert.risk_score"], 47.0);
+    assert_eq!(doc["kibana.alert.depth"], 1);
+    assert!(doc.get("kibana.alert.building_block_type").is_none());
+    // threat.* from the rule's [[rule.threat]], the source's other fields as they were.
+    assert_eq!(doc["threat"][0]["framework"], "MITRE ATT&CK");
+    assert!(doc["threat"][0]["tactic"]["id"].as_str().unwrap().starts_with("TA"));
+    assert!(doc["threat"][0]["technique"][0]["id"].as_str().unwrap().starts_with('T'));
+    assert_eq!(doc["host"], events[0]["host"]);
+    for (_, d) in &docs {
+        check_types(d);
+    }
+}
+
+#[test]
+fn ecs_documents_of_a_sequence_are_building_blocks_and_one_alert() {
+    let events = first_case("k8s_api_request_common_utilities.json");
+    assert!(events.len() >= 2);
+    let docs = ecs_docs(&events);
+    let seq: Vec<&J> = docs
+        .iter()
+        .map(|(_, d)| d)
+        .filter(|d| d["kibana.alert.rule.rule_id"] == "9d312839-339a-4e10-af2e-a49b15b15d13")
+        .collect();
+    let (blocks, shell) = seq.split_at(seq.len() - 1);
+    let shell = shell[0];
+    assert_eq!(blocks.len(), events.len());
+    let group = shell["kibana.alert.group.id"].as_str().unwrap();
+    assert_eq!(shell["kibana.alert.uuid"], group);
+    assert_eq!(shell["kibana.alert.depth"], 2);
+    assert!(shell.get("kibana.alert.building_block_type").is_none());
+    for (i, b) in blocks.iter().enumerate() {
+        assert_eq!(b["kibana.alert.building_block_type"], "default");
+        assert_eq!(b["kibana.alert.group.id"], group);
+        assert_eq!(b["kibana.alert.group.index"], i);
+        assert_eq!(b["kibana.alert.original_time"], events[i]["@timestamp"]);
+        assert_eq!(b["kibana.alert.ancestors"][0]["id"], format!("-:{}", i + 1));
+        assert_eq!(shell["kibana.alert.ancestors"][i]["id"], b["kibana.alert.uuid"]);
+    }
+    // The grouping alert keeps what the members share (the OS of the hosts, the data stream's
+    // namespace), not what differs (the host names) or what only one has (the process, the
+    // audit record).
+    assert_eq!(shell["host"]["os"]["kernel"], events[0]["host"]["os"]["kernel"]);
+    assert_eq!(shell["data_stream"]["namespace"], "default");
+    assert_ne!(events[0]["host"]["name"], events[1]["host"]["name"]);
+    assert!(shell["host"].get("name").is_none());
+    assert!(shell.get("process").is_none() && shell.get("kubernetes").is_none());
+    let mut shared = Vec::new();
+    leaves(shell, "", &mut shared);
+    for (path, v) in
+        shared.iter().filter(|(p, _)| !p.starts_with("kibana.") && !p.starts_with("threat") && p != "@timestamp")
+    {
+        for b in blocks {
+            let mut theirs = Vec::new();
+            leaves(b, "", &mut theirs);
+            assert!(theirs.iter().any(|(p, x)| p == path && x == v), "{path} = {v} is not in every member");
+        }
+    }
+    for d in seq {
+        check_types(d);
+    }
+}
+
+/// Whether `text` shows the progress bar's message (`N events, M alerts`).
+fn shows_progress(text: &str) -> bool {
+    text.split(" events, ")
+        .skip(1)
+        .any(|rest| rest.split(' ').next().is_some_and(|n| n.parse::<u64>().is_ok()) && rest.contains(" alerts"))
+        && text.contains('█')
+}
+
+#[test]
+fn on_a_terminal_a_coloured_table_a_progress_bar_and_the_summary() {
+    let d = scratch("tty");
+    let file = d.join("events.ndjson");
+    std::fs::write(&file, ndjson(&firing_events(CURL))).unwrap();
+    let n = firing_events(CURL).len();
+    let Some(shown) = eqlite_in_pty(&["scan", file.to_str().unwrap()], &[("EQLITE_PROGRESS_DELAY_MS", "0")]) else {
+        return;
+    };
+    let ts: J = serde_json::from_str(&firing_events(CURL)[0]).unwrap();
+    assert!(shown.contains(ts["@timestamp"].as_str().unwrap()), "{shown}");
+    assert!(!shown.contains("{\"rule_id\""), "a table, not JSON: {shown}");
+    assert!(shown.contains("\x1b[33mmedium"), "severity in colour: {shown}");
+    assert!(shown.contains(&format!("scanned {n} events")), "{shown}");
+    assert!(shown.contains("rules fired"), "{shown}");
+    assert!(shows_progress(&shown), "{shown}");
+    // --no-summary, and a bar only after its delay (the default second has not passed).
+    let quiet = eqlite_in_pty(&["scan", "--no-summary", file.to_str().unwrap()], &[]).unwrap();
+    assert!(!quiet.contains("scanned") && !shows_progress(&quiet), "{quiet}");
+    // --format wins over the terminal default.
+    let json = eqlite_in_pty(&["scan", "--format", "ndjson", "--no-summary", file.to_str().unwrap()], &[]).unwrap();
+    assert!(json.lines().all(|l| serde_json::from_str::<J>(l.trim_end()).is_ok()), "{json}");
+}
+
+#[test]
+fn in_a_pipe_ndjson_without_bar_summary_or_colour() {
+    let events = ndjson(&firing_events(CURL));
+    let out = eqlite_env(&["scan"], &[("EQLITE_PROGRESS_DELAY_MS", "0")], events.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    let explicit = eqlite(&["scan", "--format", "ndjson"], events.as_bytes());
+    assert!(alerts(&out).len() >= firing_events(CURL).len());
+    assert_eq!(out.stdout, explicit.stdout);
+    assert!(!stderr.contains("scanned") && !shows_progress(&stderr) && !stderr.contains('\x1b'), "{stderr}");
+    // --summary asks for it anyway.
+    let out = eqlite_env(&["scan", "--summary"], &[], events.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("scanned {} events", firing_events(CURL).len())), "{stderr}");
+    assert!(stderr.contains("medium") && !shows_progress(&stderr), "{stderr}");
+}
+
+#[test]
+fn filters_select_rules_by_severity_tag_mitre_id_and_rule_id() {
+    let events = ndjson(
+        &[firing_events(CURL), firing_events(KUBELET_ARGS), firing_events("direct_kubelet_access_host.json")].concat(),
+    );
+    let fired = |args: &[&str]| {
+        let mut ids: Vec<String> = alerts(&eqlite(&[&["scan", "--lateness", "1h"], args].concat(), events.as_bytes()))
+            .iter()
+            .map(|a| a["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let rules: Vec<J> = serde_json::from_slice(&eqlite(&["rules", "--format", "json"], b"").stdout).unwrap();
+    let all = fired(&[]);
+    assert!(all.len() >= 3, "{all:?}");
+    let severity =
+        |id: &str| rules.iter().find(|r| r["rule_id"] == id).unwrap()["severity"].as_str().unwrap().to_string();
+    let high = fired(&["--min-severity", "high"]);
+    assert!(!high.is_empty() && high.len() < all.len());
+    assert_eq!(
+        high,
+        all.iter().filter(|id| ["high", "critical"].contains(&severity(id).as_str())).cloned().collect::<Vec<_>>()
+    );
+    // A technique id takes its sub-techniques; a tag matches whole or after its prefix.
+    let with = |pred: &dyn Fn(&J) -> bool| {
+        all.iter().filter(|id| pred(rules.iter().find(|r| &r["rule_id"] == *id).unwrap())).cloned().collect::<Vec<_>>()
+    };
+    let t1613 = fired(&["--tag", "T1613"]);
+    assert_eq!(
+        t1613,
+        with(&|r| r["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"].as_str().unwrap().split('.').next() == Some("T1613")))
+    );
+    assert!(!t1613.is_empty());
+    let lateral = fired(&["--tag", "lateral movement"]);
+    assert_eq!(lateral, with(&|r| r["tags"].as_array().unwrap().iter().any(|t| t == "Tactic: Lateral Movement")));
+    assert!(!lateral.is_empty() && lateral.len() < all.len());
+    assert_eq!(fired(&["--rule-id", &all[0]]), [all[0].clone()]);
+    assert_eq!(fired(&["--exclude-rule", &all[0]]), all[1..]);
+    let unknown = eqlite(&["scan", "--rule-id", "no-such-rule"], events.as_bytes());
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-rule"));
+}
+
+#[test]
+fn rules_lists_the_pack_and_fields_says_why_a_rule_cannot_fire() {
+    let table = String::from_utf8(eqlite(&["rules"], b"").stdout).unwrap();
+    let rules: Vec<J> = serde_json::from_slice(&eqlite(&["rules", "--format", "json"], b"").stdout).unwrap();
+    assert_eq!(rules.len(), 16);
+    for r in &rules {
+        let line = table.lines().find(|l| l.starts_with(r["rule_id"].as_str().unwrap())).unwrap();
+        assert!(line.contains(r["name"].as_str().unwrap()) && line.contains(r["kind"].as_str().unwrap()), "{line}");
+        assert!(table.contains(&format!(
+            "fields: {}",
+            r["fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    assert!(rules.iter().any(|r| r["kind"] == "sequence") && rules.iter().any(|r| r["kind"] == "event"));
+
+    // Network events without process.name, with the port written as words in a few.
+    let mut events = first_case(KUBELET_ARGS);
+    let rule = rules.iter().find(|r| r["rule_id"] == "9f420cca-cb27-44db-a13d-c43c7b48e04a").unwrap();
+    let reads: Vec<&str> = rule["fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(reads.contains(&"process.name") && reads.contains(&"destination.port"), "{reads:?}");
+    events[0]["process"].as_object_mut().unwrap().remove("name");
+    let mut odd = events[0].clone();
+    odd["destination"]["port"] = J::from("ten thousand");
+    events.push(odd);
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let report: Vec<J> =
+        serde_json::from_slice(&eqlite(&["fields", "--format", "json"], text.as_bytes()).stdout).unwrap();
+    let gaps = report.iter().find(|g| g["rule_id"] == rule["rule_id"]).unwrap();
+    assert!(gaps["missing"].as_array().unwrap().contains(&J::from("process.name")), "{gaps}");
+    let port = gaps["mistyped"].as_array().unwrap().iter().find(|m| m["field"] == "destination.port").unwrap();
+    assert_eq!(port["expected"], "long");
+    assert_eq!(port["found"], serde_json::json!([["string", 1]]));
+    assert_eq!(port["refused"], 1);
+    // Fields the events have, of their types, are not reported.
+    assert!(!gaps["missing"].as_array().unwrap().contains(&J::from("destination.ip")));
+    let table = String::from_utf8(eqlite(&["fields"], text.as_bytes()).stdout).unwrap();
+    assert!(
+        table.contains("never in the data: ")
+            && table.contains("destination.port is long, found 1 string (1 refused as long)"),
+        "{table}"
+    );
+}
+
+/// The output of `eqlite scan args…` on `-j` threads, with `batch` events a batch.
+fn scan_with(args: &[&str], jobs: &str, batch: Option<&str>, stdin: &[u8]) -> Vec<u8> {
+    let mut env = vec![];
+    if let Some(b) = batch {
+        env.push(("EQLITE_BATCH_EVENTS", b));
+    }
+    let out = eqlite_env(&[args, &["-j", jobs, "--format", "ndjson"]].concat(), &env, stdin);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn any_number_of_threads_gives_the_same_bytes_sequences_included() {
+    let Some(data) = common::shared("testdata/python-eql") else { return };
+    // Python eql's conformance events and queries, times made Unix milliseconds as the
+    // conformance test makes them.
+    let docs: Vec<J> = serde_json::from_str(&std::fs::read_to_string(data.join("test_data.json")).unwrap()).unwrap();
+    let mut events = String::new();
+    for mut d in docs {
+        let ft = d["timestamp"].as_i64().unwrap();
+        d["@timestamp"] = J::from((ft - 116_444_736_000_000_000) / 10_000);
+        events.push_str(&format!("{d}\n"));
+    }
+    let suite: J = toml::from_str(&std::fs::read_to_string(data.join("test_queries.toml")).unwrap()).unwrap();
+    let mut probe = eqlite::RuleSet::new(eqlite::Options { category_field: "event_type".into(), ..Default::default() });
+    let queries: Vec<String> = suite["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| q["query"].as_str())
+        .filter(|q| probe.add_query(&format!("probe-{}", probe.len()), q).is_ok())
+        .map(str::to_string)
+        .collect();
+    assert!(queries.len() > 80, "{} queries compile", queries.len());
+    let mut args =
+        vec!["scan", "--category-field", "event_type", "--tiebreaker-field", "serial_event_id", "--lateness", "1000d"];
+    for q in &queries {
+        args.extend(["--query", q]);
+    }
+    let one = scan_with(&args, "1", None, events.as_bytes());
+    let alerts: Vec<J> =
+        String::from_utf8(one.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let sequences = alerts
+        .iter()
+        .filter(|a| {
+            let i: usize = a["rule_id"].as_str().unwrap().strip_prefix("query-").unwrap().parse().unwrap();
+            queries[i].trim_start().starts_with("sequence")
+        })
+        .count();
+    assert!(sequences > 30 && alerts.len() > 200, "{} alerts, {sequences} of sequences", alerts.len());
+    // Batches of 7 events: sequences span batches; threads split every batch.
+    for (jobs, batch) in [("1", Some("7")), ("2", Some("7")), ("3", Some("7")), ("2", None)] {
+        assert!(
+            scan_with(&args, jobs, batch, events.as_bytes()) == one,
+            "-j {jobs}, batches of {batch:?} differ from -j 1"
+        );
+    }
+
+    // The detection-rules corpus over the kubelet fixtures' events (which its rules fire on,
+    // sequences included), Python eql's and Elasticsearch's QA data.
+    let Some(corpus) = common::shared("corpus/detection-rules") else { return };
+    let qa = common::shared("testdata/es-eql-qa/data").unwrap();
+    let files = common::kubelet_fixtures();
+    let mut more = String::new();
+    for f in files {
+        let doc: J = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            more.extend(case["events"].as_array().unwrap().iter().map(|e| format!("{e}\n")));
+        }
+    }
+    more.push_str(&events);
+    for f in ["extra.data", "missing-events.data"] {
+        let text = std::fs::read_to_string(qa.join(f)).unwrap();
+        let text = text.lines().filter(|l| !l.trim_start().starts_with("////")).collect::<Vec<_>>().join("\n");
+        let docs: Vec<J> = serde_json::from_str(&text).unwrap();
+        more.extend(docs.iter().map(|d| format!("{d}\n")));
+    }
+    let args = ["scan", "--rules", corpus.to_str().unwrap(), "--lateness", "1000d"];
+    let one = scan_with(&args, "1", None, more.as_bytes());
+    let alerts: Vec<J> =
+        String::from_utf8(one.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let sequences = alerts.iter().filter(|a| a["events"].as_array().unwrap().len() > 1).count();
+    assert!(alerts.len() > 100 && sequences > 20, "{} corpus alerts, {sequences} of several events", alerts.len());
+    assert!(scan_with(&args, "2", Some("5"), more.as_bytes()) == one, "corpus: -j 2 in batches of 5 differs from -j 1");
+}
