@@ -87,8 +87,8 @@ fn write<T: Serialize>(out: &mut impl Write, v: &T, pretty: bool) -> std::io::Re
 fn alerts(rs: &RuleSet, args: &ExplainArgs) -> Result<ExitCode, String> {
     let mut events: Vec<Option<Event<'static>>> = Vec::new();
     let bad = for_each_event(args.input.as_deref(), rs, |_, ev| events.push(ev.map(|ev| ev.clone().into_owned())))?;
-    // The input is complete, so time order can wait for its end.
-    let mut stream = Stream::new(rs, StreamOptions { lateness_ms: u64::MAX / 4, ..StreamOptions::default() });
+    // The input is complete: sequences see it in time order.
+    let mut stream = Stream::new(rs, StreamOptions { whole_input: true, ..StreamOptions::default() });
     let mut found = Vec::new();
     for (i, ev) in events.iter().enumerate() {
         if let Some(ev) = ev {

@@ -25,6 +25,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let opts = StreamOptions {
         lateness_ms: parse_duration(&args.lateness)?,
         max_pending: args.max_pending,
+        whole_input: super::is_file(args.input.as_deref()),
+        sort_memory: args.sort_memory.max(1),
         ..StreamOptions::default()
     };
     let mut stream = Stream::new(&rs, opts);
@@ -70,12 +72,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let st = stream.stats();
     if args.stats {
         eprintln!(
-            "{{\"events\":{pos},\"alerts\":{alerts},\"invalid\":{bad},\"late\":{},\"untimed\":{},\"evicted\":{},\"expired\":{},\"pending\":{},\"seconds\":{:.3}}}",
+            "{{\"events\":{pos},\"alerts\":{alerts},\"invalid\":{bad},\"late\":{},\"untimed\":{},\"evicted\":{},\"expired\":{},\"pending\":{},\"spilled\":{},\"seconds\":{:.3}}}",
             st.late,
             st.untimed,
             st.evicted,
             st.expired,
             st.pending,
+            st.spilled,
             started.elapsed().as_secs_f64()
         );
     }
