@@ -118,6 +118,11 @@ pub struct ExplainArgs {
     /// with every member event against the stage it filled, its join keys and the time gaps.
     #[arg(long, conflicts_with = "matched")]
     pub alerts: bool,
+    /// Why a sequence did or did not fire: over all events (in time order), per sequence rule
+    /// and join key, the stages filled and by which events, the stage still pending, and what
+    /// stopped it (maxspan exceeded by how much, `until`, a missing-event stage, runs short).
+    #[arg(long, conflicts_with_all = ["matched", "alerts"])]
+    pub progress: bool,
     /// Pretty-print the JSON.
     #[arg(long)]
     pub pretty: bool,

@@ -5,12 +5,14 @@
 //! matches is dispatched to the rules' state: [`pipes`] for event rules, a [`reorder`] buffer and
 //! the [`sequence`] state machine for sequences (events taken in time order: the rule's timestamp
 //! field, ties broken by the tiebreaker, then input order), the [`sample`] state machine for
-//! samples. [`record`] is what one event means to one such rule.
+//! samples. [`record`] is what one event means to one such rule; [`progress`] explains, per join
+//! key, how far a sequence got over a set of events.
 //!
 //! Out-of-order input is re-ordered within `lateness`; an event older than that is counted as
 //! late and kept out of sequences rather than joined out of order.
 
 mod pipes;
+mod progress;
 mod record;
 mod reorder;
 mod sample;
@@ -23,6 +25,7 @@ use crate::matcher::query::StageSpec;
 use crate::ruleset::{Body, CompiledRule, RuleSet};
 use crate::time::{self, Nanos};
 use pipes::Pipes;
+pub use progress::{sequence_progress, FilledStage, KeyProgress, SequenceProgress, Stop};
 use record::Record;
 use reorder::Reorder;
 use sample::SampleState;
