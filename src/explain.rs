@@ -3,10 +3,12 @@
 //! decided it. Every clause is evaluated (no short-circuit), so the tree is complete. The hot path
 //! never builds this; it is computed on demand with the same predicate functions as matching.
 
-use crate::ast::CompareOp;
+use crate::ast::{CompareOp, MatchOp};
 use crate::event::{Event, FieldId, Fields};
 use crate::matcher::eval::{self, Junction, Scratch};
+use crate::matcher::lucene;
 use crate::matcher::node::{EventMatcher, Node, NodeKind};
+use crate::matcher::wildcard::{fold, WildcardSet};
 use crate::span::{Location, SourceMap, Span};
 use crate::value::Value;
 use serde::Serialize;
@@ -37,6 +39,14 @@ pub struct Explanation {
     /// The value, and the pattern or literal, that decided the outcome.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<Decision>,
+    /// When the clause fails only by case: the event's spelling (`value`) and the rule's
+    /// (`pattern`); `reason` names the operator that would match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_only: Option<Decision>,
+    /// On a stage's `query` node: the event matches a missing-event stage (`![…]`) or `until`,
+    /// so it prevents the sequence rather than advancing it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub prevents: bool,
     /// One sentence for people.
     pub reason: String,
     /// The operands of `and`, `or`, `not`; the category and condition of a query.
@@ -94,6 +104,8 @@ impl<'a> Explainer<'a> {
             values: vec![],
             values_total: None,
             decided_by: None,
+            case_only: None,
+            prevents: false,
             reason,
             children: vec![],
         }
@@ -143,7 +155,21 @@ impl<'a> Explainer<'a> {
                 let result = eval::junction(j, children.iter().map(|c| c.result));
                 let word = if is_and { "and" } else { "or" };
                 let count = |want| children.iter().filter(|c| c.result == want).count();
+                let nulls = count(None);
                 let reason = match result {
+                    // Null operands are counted apart and named: a missing field is the usual
+                    // reason, and the next thing an analyst checks.
+                    r if r == decisive && nulls > 0 => {
+                        let missing: Vec<String> = children
+                            .iter()
+                            .filter(|c| c.result.is_none())
+                            .map(|c| match &c.field {
+                                Some(f) if c.values.is_empty() => format!("`{f}` is missing"),
+                                _ => format!("`{}` is null", c.text),
+                            })
+                            .collect();
+                        format!("{} {}, {nulls} null: {}", count(decisive), tri(decisive), missing.join(", "))
+                    }
                     r if r == decisive => {
                         format!("{} of {} operands {}", count(decisive), children.len(), tri(decisive))
                     }
@@ -251,7 +277,58 @@ impl<'a> Explainer<'a> {
             (_, None) => "the values cannot be compared (a value is missing, or of another type)".to_string(),
             (_, Some(r)) => format!("the value is {r}"),
         };
+        if outcome.result != Some(true) {
+            if let Some((value, pattern, with)) = case_only(n, &present, rhs, ev, cx) {
+                e.reason = format!("{}; {value} would match {pattern} with {with} (only the case differs)", e.reason);
+                e.case_only = Some(Decision { value, pattern: Some(pattern) });
+            }
+        }
         e
+    }
+}
+
+/// A case-sensitive comparison (`==`, `in`, `like`, `regex`) that a value would pass
+/// case-insensitively: (the value, the rule's spelling, the operator that would match).
+fn case_only(
+    n: &Node,
+    present: &[&Value],
+    rhs: Option<&Node>,
+    ev: &Event,
+    cx: &mut Scratch,
+) -> Option<(Value<'static>, Value<'static>, &'static str)> {
+    let strings = || present.iter().filter_map(|v| v.as_str().map(|s| (*v, s)));
+    let folded = |a: &str, b: &str| a != b && fold(a) == fold(b);
+    let find_equal = |pats: &[Value], with| {
+        strings().find_map(|(v, s)| {
+            pats.iter()
+                .find(|p| p.as_str().is_some_and(|p| folded(s, p)))
+                .map(|p| (v.to_owned_value(), p.to_owned_value(), with))
+        })
+    };
+    match &n.kind {
+        NodeKind::Compare(CompareOp::Eq, _, _) => {
+            let pats: Vec<Value> = rhs.map(|r| eval::values(r, ev, cx).into_owned()).unwrap_or_default();
+            find_equal(&pats, "`:` or `in~`")
+        }
+        NodeKind::In(_, set, false) if !set.insensitive => find_equal(&set.source, "`in~`"),
+        NodeKind::Match(_, p) => {
+            let (op, test): (&'static str, fn(&str, &str) -> bool) = match p.op {
+                MatchOp::Like { insensitive: false } => ("`like~` or `:`", |v, pat| {
+                    WildcardSet::new([(0, pat)], true).find(v, &mut String::new()).is_some()
+                }),
+                MatchOp::Regex { insensitive: false } => {
+                    ("`regex~`", |v, pat| lucene::compile(pat, true).is_ok_and(|r| r.is_match(v)))
+                }
+                _ => return None,
+            };
+            strings().find_map(|(v, s)| {
+                p.source
+                    .iter()
+                    .find(|pat| pat.as_str().is_some_and(|pat| test(s, pat)))
+                    .map(|pat| (v.to_owned_value(), pat.to_owned_value(), op))
+            })
+        }
+        _ => None,
     }
 }
 
@@ -264,6 +341,9 @@ pub struct StageExplanation {
     pub event: u64,
     /// The event's time (the rule's timestamp field), as written in the event.
     pub timestamp: Option<Value<'static>>,
+    /// The field `timestamp` was read from: the rule's `timestamp_override` (such as
+    /// `event.ingested`) when the event has it, else the rule set's timestamp field.
+    pub timestamp_field: String,
     /// Milliseconds since the previous event of the alert.
     pub gap_ms: Option<f64>,
     /// The join keys: field names and the event's values for them.

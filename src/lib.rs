@@ -80,7 +80,9 @@ pub use parser::{parse_query, parse_query_with, Limits};
 pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVERITIES};
 pub use ruleset::{Options, RuleSet};
 pub use span::{Location, Span};
-pub use stream::{run_all, Stats, Stream, StreamOptions};
+pub use stream::{
+    run_all, sequence_progress, FilledStage, KeyProgress, SequenceProgress, Stats, Stop, Stream, StreamOptions,
+};
 pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
 pub use time::{rfc3339, Nanos};
 pub use value::Value;

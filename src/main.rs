@@ -157,10 +157,15 @@ pub struct RuleArgs {
 pub struct ScanArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// How late an event may arrive (relative to the newest seen) and still join sequences in
-    /// time order, e.g. 30s, 5m. Later events are counted and kept out of sequences.
+    /// Streams (stdin, pipes): how late an event may arrive (relative to the newest seen) and
+    /// still join sequences in time order, e.g. 30s, 5m. Later events are counted and kept out of
+    /// sequences. A regular file is ordered whole instead (see --sort-memory).
     #[arg(long, value_name = "DURATION", default_value = "1m")]
     pub lateness: String,
+    /// Regular files: sequences see the whole file in time order; per sequence rule, at most
+    /// this many events are sorted in memory, more go to temporary files as sorted runs.
+    #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000)]
+    pub sort_memory: usize,
     /// Most pending partial sequence matches per rule; the oldest are evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_pending: usize,
@@ -207,6 +212,11 @@ pub struct ExplainArgs {
     /// with every member event against the stage it filled, its join keys and the time gaps.
     #[arg(long, conflicts_with = "matched")]
     pub alerts: bool,
+    /// Why a sequence did or did not fire: over all events (in time order), per sequence rule
+    /// and join key, the stages filled and by which events, the stage still pending, and what
+    /// stopped it (maxspan exceeded by how much, `until`, a missing-event stage, runs short).
+    #[arg(long, conflicts_with_all = ["matched", "alerts"])]
+    pub progress: bool,
     /// Pretty-print the JSON.
     #[arg(long)]
     pub pretty: bool,

@@ -152,7 +152,7 @@ struct Index {
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     options: Options,
-    fields: Fields,
+    pub(crate) fields: Fields,
     rules: Vec<CompiledRule>,
     pub(crate) category_field: FieldId,
     pub(crate) timestamp_field: FieldId,
@@ -474,7 +474,22 @@ impl RuleSet {
     pub fn explain(&self, rule: usize, ev: &Event) -> Vec<Explanation> {
         let r = &self.rules[rule];
         let ex = Explainer::new(&r.rule.query, &self.fields);
-        r.matchers().map(|m| ex.event_query(m, ev, self.category_field)).collect()
+        let mut out: Vec<Explanation> = r.matchers().map(|m| ex.event_query(m, ev, self.category_field)).collect();
+        if let Body::Sequence(s) = &r.body {
+            // A missing-event stage or `until` that the event matches stops the sequence.
+            let blocking = s.stages.iter().map(|st| st.missing).chain(s.until.iter().map(|_| true));
+            for ((k, e), blocks) in out.iter_mut().enumerate().zip(blocking) {
+                if blocks && e.result == Some(true) {
+                    e.prevents = true;
+                    e.reason = if k < s.stages.len() {
+                        format!("the event matches missing-event stage {k}: it prevents the sequence where it falls")
+                    } else {
+                        "the event matches `until`: it ends the pending sequences of its join key".into()
+                    };
+                }
+            }
+        }
+        out
     }
 
     /// A rule described: metadata, kind, MITRE ids and the fields it reads.
@@ -582,6 +597,7 @@ impl RuleSet {
                 stage: stage_index(k),
                 event: pos,
                 timestamp: ts_value,
+                timestamp_field: self.fields.name(ts_field).to_string(),
                 gap_ms,
                 keys,
                 explanation,

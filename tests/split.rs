@@ -148,10 +148,10 @@ fn the_cli_scans_every_case_like_the_library() {
         let (alerts, stderr, code) = scan(&["--query", "any where true"], &c.input);
         let fired: Vec<usize> = alerts.iter().map(|a| a["events"][0].as_u64().unwrap() as usize).collect();
         assert_eq!(fired, events, "{}: {stderr}", c.name);
-        let reported: Vec<&str> = stderr.lines().filter(|l| l.starts_with("eqlite: line ")).collect();
+        let reported: Vec<&str> = stderr.lines().filter(|l| l.starts_with("eqlite: -: line ")).collect();
         assert_eq!(reported.len(), bad.len(), "{}: {stderr}", c.name);
         for ((line, column), msg) in bad.iter().zip(&reported) {
-            assert!(msg.starts_with(&format!("eqlite: line {line}, column {column}: ")), "{}: {msg}", c.name);
+            assert!(msg.starts_with(&format!("eqlite: -: line {line}, column {column}: ")), "{}: {msg}", c.name);
         }
         for (i, item) in c.items.iter().enumerate() {
             if let Some(e) = item["error"].as_str() {
@@ -180,6 +180,6 @@ fn a_truncated_ndjson_line_is_one_invalid_item_and_its_neighbours_still_alert() 
     // Every rule that fires on the event fires three times.
     assert_eq!(alerts.len() % 3, 0);
     assert!(alerts.iter().all(|a| a["events"] != serde_json::json!([1])));
-    assert!(stderr.contains("eqlite: line 2, column 6: EOF while parsing a value\n"), "{stderr}");
+    assert!(stderr.contains("eqlite: -: line 2, column 6: EOF while parsing a value\n"), "{stderr}");
     assert!(stderr.contains("1 of 4 input items were invalid"), "{stderr}");
 }

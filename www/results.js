@@ -317,7 +317,38 @@ function missItem(m) {
   return expandable(li, det, summary, key, (bodyEl) => buildMissBody(bodyEl, m, r));
 }
 
+/** What stopped a join key's furthest attempt, in the page's words (stages and events 1-based). */
+function stopText(k) {
+  const st = k.stopped;
+  const stage = (i) => `stage ${i + 1}`;
+  const ev = (p) => `#${p + 1}`;
+  if (!st) return k.pending == null ? "no event filled the first stage" : `waiting: no event came for ${stage(k.pending)}`;
+  if (st.kind === "maxspan") return `${ev(st.event)} would fill ${stage(k.pending)} but comes ${nf.format(st.exceededMs)} ms after maxspan`;
+  if (st.kind === "until") return `${ev(st.event)} matched until, which ends the sequence`;
+  if (st.kind === "missing") return `${ev(st.event)} matched missing-event ${stage(st.stage)}, which excludes the match`;
+  return `${stage(st.stage)} needs ${st.needed} runs; ${st.seen} came`;
+}
+
+/** "Why did this sequence not fire?": per join key, the stages filled and what stopped it. */
+function progressBlock(p) {
+  const sec = h("section", "progress");
+  sec.setAttribute("aria-label", "Sequence progress");
+  const fields = p.keyFields.length ? p.keyFields.join(", ") : "no join key";
+  sec.append(h("p", "seq-note", `How far it got, per ${fields} (events in ${p.timestampField} order):`));
+  const ul = h("ul", "progress-keys");
+  for (const k of p.keys) {
+    const key = k.key.length ? k.key.map((v) => String(v)).join(", ") : "all events";
+    const filled = k.filled.length ? k.filled.map((f) => `stage ${f.stage + 1} ${"#" + (f.event + 1)}`).join(", ") : "no stage filled";
+    const li = h("li", "progress-key", h("code", "", key), `: ${filled}; `, h("span", "progress-stop", stopText(k)));
+    ul.append(li);
+  }
+  sec.append(ul);
+  if (p.keyCount > p.keys.length) sec.append(h("p", "note", `${nf.format(p.keyCount - p.keys.length)} more join keys not shown.`));
+  return sec;
+}
+
 function buildMissBody(bodyEl, m, r) {
+  if (m.progress && m.progress.keys.length) bodyEl.append(progressBlock(m.progress));
   if (!m.miss) {
     bodyEl.append(h("p", "note", "There was no valid event to explain this rule against."), h("pre", "code", r.query.trim()));
     return;

@@ -14,6 +14,9 @@ const ALERTS_PER_RULE = 200;
 /** Near-miss search: at most this many events, and about this much time. */
 const NEAR_MISS_EVENTS = 300;
 const NEAR_MISS_BUDGET_MS = 350;
+/** Sequence progress reads the whole paste once per sequence rule that did not fire: up to here. */
+const PROGRESS_EVENTS = 20000;
+const PROGRESS_KEYS = 5;
 /** Event JSON shown in the page is cut at this many characters. */
 const JSON_SHOWN = 16000;
 const MAX_MEMBERS = 24;
@@ -265,6 +268,17 @@ function nearMisses(notFired, started) {
   return { misses: out, scanned, total };
 }
 
+/** For a sequence rule that did not fire: per join key, how far it got over the whole paste
+ * (the core's sequenceProgress), the keys that got furthest first. */
+function sequenceProgress(id) {
+  try {
+    const p = engine.sequenceProgress(id, text);
+    return { timestampField: p.timestampField, keyFields: p.keyFields, keys: p.keys.slice(0, PROGRESS_KEYS), keyCount: p.keys.length, untimed: p.untimed };
+  } catch {
+    return null;
+  }
+}
+
 /** The engine's items are the split's (one splitter: always, unless something went wrong). */
 function alignedWithEngine(batch, items) {
   if (batch.events !== items.length) return false;
@@ -322,7 +336,12 @@ function evaluate(msg) {
   }
   const notFiredIds = rulesInfo.filter((r) => !byRule.has(r.ruleId)).map((r) => r.ruleId);
   const near = aligned ? nearMisses(notFiredIds, now()) : { misses: new Map(), scanned: 0, total: 0 };
-  const notFired = notFiredIds.map((id) => ({ ruleId: id, miss: near.misses.get(id) || null }));
+  const withProgress = aligned && batch.events <= PROGRESS_EVENTS;
+  const notFired = notFiredIds.map((id) => ({
+    ruleId: id,
+    miss: near.misses.get(id) || null,
+    progress: withProgress && ruleById(id)?.kind === "sequence" ? sequenceProgress(id) : null,
+  }));
   const explainMs = now() - tExplain;
 
   return {

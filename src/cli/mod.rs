@@ -113,6 +113,12 @@ fn open(path: Option<&Path>) -> Result<Box<dyn Read>, String> {
     }
 }
 
+/// Whether the input is a regular file: a complete input, ordered whole (not stdin or a pipe,
+/// which are streams).
+pub fn is_file(path: Option<&Path>) -> bool {
+    path.filter(|p| p.as_os_str() != "-").and_then(|p| std::fs::metadata(p).ok()).is_some_and(|m| m.is_file())
+}
+
 /// Calls `f(line, event)` for every input item, in order (see `eqlite::input` for the forms and
 /// how they are told apart); an invalid item is reported on stderr with its position and passed
 /// as `None`. Returns the number of invalid items.

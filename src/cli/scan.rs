@@ -126,6 +126,7 @@ struct Run<'r> {
     index: HashMap<&'r str, usize>,
     held: HashMap<u64, Held>,
     keep_text: bool,
+    whole: bool,
     totals: Totals,
     write_error: Option<std::io::Error>,
 }
@@ -148,7 +149,9 @@ impl Run<'_> {
                     eprintln!("eqlite: {}: {e}", self.sources[*file as usize].name);
                 }
                 (Item::Event { file, raw, text }, Some(Ok((ev, m)))) => {
-                    if m.iter().any(|&(i, _)| self.rs.kind(i) != Some(RuleKind::Event)) {
+                    // Alerts that may come after this batch (sequences, samples, and every rule of a
+                    // whole input, which is ordered first) need the event's place kept.
+                    if self.whole || m.iter().any(|&(i, _)| self.rs.kind(i) != Some(RuleKind::Event)) {
                         let text = self.keep_text.then(|| batch.text[text.clone()].into());
                         self.held.insert(pos, Held { file: *file, line: raw.line, text });
                     }
@@ -247,9 +250,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         return Err("no EQL rules to run".into());
     }
     let sources = inputs::expand(&args.input)?;
+    let whole_input = sources.iter().all(|s| super::is_file(s.path.as_deref()));
     let opts = StreamOptions {
         lateness_ms: parse_duration(&args.lateness)?,
         max_pending: args.max_pending,
+        // Regular files are complete inputs (ordered whole, as one index); stdin or a pipe among
+        // the inputs makes the run a stream.
+        whole_input,
+        sort_memory: args.sort_memory.max(1),
         ..StreamOptions::default()
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
@@ -277,6 +285,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         index: rs.rules().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect(),
         held: HashMap::new(),
         keep_text: Output::needs_text(format, args.with_events),
+        whole: whole_input,
         totals: Totals {
             spent: vec![Duration::ZERO; if args.profile_rules { rs.len() } else { 0 }],
             ..Totals::default()
@@ -310,12 +319,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let st = run.stream.stats();
     if args.stats {
         eprintln!(
-            "{{\"events\":{pos},\"alerts\":{alerts},\"invalid\":{bad},\"late\":{},\"untimed\":{},\"evicted\":{},\"expired\":{},\"pending\":{},\"seconds\":{:.3}}}",
+            "{{\"events\":{pos},\"alerts\":{alerts},\"invalid\":{bad},\"late\":{},\"untimed\":{},\"evicted\":{},\"expired\":{},\"pending\":{},\"spilled\":{},\"seconds\":{:.3}}}",
             st.late,
             st.untimed,
             st.evicted,
             st.expired,
             st.pending,
+            st.spilled,
             started.elapsed().as_secs_f64()
         );
     }

@@ -5,12 +5,14 @@
 //! matches is dispatched to the rules' state: [`pipes`] for event rules, a [`reorder`] buffer and
 //! the [`sequence`] state machine for sequences (events taken in time order: the rule's timestamp
 //! field, ties broken by the tiebreaker, then input order), the [`sample`] state machine for
-//! samples. [`record`] is what one event means to one such rule.
+//! samples. [`record`] is what one event means to one such rule; [`progress`] explains, per join
+//! key, how far a sequence got over a set of events.
 //!
 //! Out-of-order input is re-ordered within `lateness`; an event older than that is counted as
 //! late and kept out of sequences rather than joined out of order.
 
 mod pipes;
+mod progress;
 mod record;
 mod reorder;
 mod sample;
@@ -23,7 +25,9 @@ use crate::matcher::query::StageSpec;
 use crate::ruleset::{Body, CompiledRule, RuleSet};
 use crate::time::{self, Nanos};
 use pipes::Pipes;
+pub use progress::{sequence_progress, FilledStage, KeyProgress, SequenceProgress, Stop};
 use record::Record;
+use reorder::Reorder;
 use sample::SampleState;
 use sequence::{Ctx, SequenceState};
 use serde::{Deserialize, Serialize};
@@ -41,11 +45,33 @@ pub struct StreamOptions {
     pub max_pending: usize,
     /// Most join-key combinations one event contributes to one stage (multi-valued keys).
     pub max_keys_per_event: usize,
+    /// The input is complete (a file, not a stream): sequences see every event in time order,
+    /// whatever the input order, as Elasticsearch would for the file as an index. Nothing is
+    /// released before [`Stream::flush`], so sequence alerts all come then; `lateness_ms` does not
+    /// apply. Sorted runs beyond `sort_memory` go to temporary files (feature `spill`, on by
+    /// default; without it, or when writing fails, the oldest records are taken in early and
+    /// older ones counted as late). A saved stream does not carry the runs.
+    #[serde(default)]
+    pub whole_input: bool,
+    /// With `whole_input`: most records (an event as one sequence rule sees it: time, position and
+    /// join keys) held in memory per rule before they go to disk as a sorted run.
+    #[serde(default = "default_sort_memory")]
+    pub sort_memory: usize,
+}
+
+fn default_sort_memory() -> usize {
+    StreamOptions::default().sort_memory
 }
 
 impl Default for StreamOptions {
     fn default() -> StreamOptions {
-        StreamOptions { lateness_ms: 0, max_pending: 100_000, max_keys_per_event: 64 }
+        StreamOptions {
+            lateness_ms: 0,
+            max_pending: 100_000,
+            max_keys_per_event: 64,
+            whole_input: false,
+            sort_memory: 1_000_000,
+        }
     }
 }
 
@@ -64,11 +90,14 @@ pub struct Stats {
     pub expired: u64,
     /// Partial matches held now.
     pub pending: u64,
+    /// Records of a whole input that were sorted on disk rather than in memory.
+    #[serde(default)]
+    pub spilled: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum RuleState {
-    Event(Pipes),
+    Event(Box<EventRule>),
     Sequence(Box<SequenceState>),
     Sample(SampleState),
 }
@@ -123,9 +152,20 @@ impl std::fmt::Debug for ScratchCell {
     }
 }
 
+/// An event rule's state: its pipes, and for a whole input its matches waiting to be put in
+/// time order (Elasticsearch returns them sorted, and `head`/`tail` take them in that order).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct EventRule {
+    pipes: Pipes,
+    #[serde(default)]
+    order: Reorder,
+}
+
 fn fresh_state(r: &CompiledRule) -> RuleState {
     match &r.body {
-        Body::Event(_) => RuleState::Event(Pipes::new(&r.query.pipes)),
+        Body::Event(_) => {
+            RuleState::Event(Box::new(EventRule { pipes: Pipes::new(&r.query.pipes), order: Reorder::default() }))
+        }
         Body::Sequence(s) => RuleState::Sequence(Box::new(SequenceState::new(s))),
         Body::Sample(s) => RuleState::Sample(SampleState::new(s)),
     }
@@ -149,7 +189,7 @@ impl Stream {
             .map(|(_, r)| match r {
                 RuleState::Sequence(s) => (s.pending + s.reorder.len()) as u64,
                 RuleState::Sample(s) => s.pending() as u64,
-                _ => 0,
+                RuleState::Event(e) => e.order.len() as u64,
             })
             .sum();
         st
@@ -189,8 +229,10 @@ impl Stream {
     /// Serialises the whole state (pending partial matches, buffers, counters) as JSON.
     pub fn save(&mut self) -> String {
         for (_, r) in &mut self.rules {
-            if let RuleState::Sequence(s) = r {
-                s.park();
+            match r {
+                RuleState::Sequence(s) => s.park(),
+                RuleState::Event(e) => e.order.park(),
+                RuleState::Sample(_) => {}
             }
         }
         serde_json::to_string(self).expect("stream state serialises")
@@ -231,8 +273,21 @@ impl Stream {
         let (mut late, mut untimed) = (false, false);
         // Single-event rules answer first, then sequences and samples, each in rule order.
         for &(i, _) in matched {
-            if let RuleState::Event(p) = &mut self.rules[i].1 {
-                p.feed(0, Alert::new(&rs.compiled()[i].rule, vec![pos]), &mut out);
+            if let RuleState::Event(e) = &mut self.rules[i].1 {
+                let r = &rs.compiled()[i];
+                if !self.options.whole_input {
+                    e.pipes.feed(0, Alert::new(&r.rule, vec![pos]), &mut out);
+                    continue;
+                }
+                // Untimed events sort last, as Elasticsearch sorts documents missing the field.
+                let ts = timestamp(rs, r, ev).or(fallback).unwrap_or(Nanos::MAX);
+                e.order.admit(Record::bare(ev, pos, rs.tiebreaker_field, ts));
+                let max = self.options.sort_memory;
+                if !e.order.spill_over(max) {
+                    while let Some(rec) = e.order.next_over(max) {
+                        e.pipes.feed(0, Alert::new(&r.rule, vec![rec.pos]), &mut out);
+                    }
+                }
             }
         }
         for group in matched.chunk_by(|a, b| a.0 == b.0) {
@@ -288,7 +343,14 @@ impl Stream {
                         out: &mut out,
                     });
                 }
-                (_, RuleState::Event(p)) => p.flush(&mut out),
+                (_, RuleState::Event(e)) => {
+                    while let Some(rec) = e.order.next_ready(None) {
+                        e.pipes.feed(0, Alert::new(&r.rule, vec![rec.pos]), &mut out);
+                    }
+                    self.stats.spilled += e.order.spilled();
+                    self.stats.late += e.order.take_lost();
+                    e.pipes.flush(&mut out);
+                }
                 (_, RuleState::Sample(st)) => st.pipes.flush(&mut out),
                 _ => {}
             }

@@ -56,6 +56,12 @@ impl Record {
         (self.ts, self.tie.clone(), self.pos)
     }
 
+    /// An event's place in time order alone, without join keys (an event rule's match).
+    pub(crate) fn bare(ev: &Event, pos: u64, tiebreaker: Option<FieldId>, ts: Nanos) -> Record {
+        let tie = tiebreaker.and_then(|f| ev.get(f).first().map(KeyValue::of));
+        Record { ts, tie, pos, stages: vec![], until: vec![] }
+    }
+
     /// The record of an event for the stages it matched (`until` is stage `until_index`), or `None`
     /// when none of them gives a join key. Its time is filled in by the caller.
     pub(crate) fn of<'s>(
@@ -66,13 +72,7 @@ impl Record {
         until_index: usize,
         max_keys: usize,
     ) -> Option<Record> {
-        let mut rec = Record {
-            ts: 0,
-            tie: tiebreaker.and_then(|f| ev.get(f).first().map(KeyValue::of)),
-            pos,
-            stages: vec![],
-            until: vec![],
-        };
+        let mut rec = Record::bare(ev, pos, tiebreaker, 0);
         for (i, st) in matched {
             let keys = key_tuples(ev, &st.keys, max_keys);
             if keys.is_empty() {

@@ -75,11 +75,19 @@ impl SequenceState {
         if !self.reorder.admit(rec) {
             return false;
         }
-        let horizon = self.reorder.horizon(cx.opts.lateness_ms);
-        while let Some(r) = self.reorder.next_ready(horizon) {
-            self.step(&r, cx);
+        // A whole input is ordered completely: nothing is released before the end, and what does
+        // not fit in memory goes to disk.
+        if cx.opts.whole_input && self.reorder.spill_over(cx.opts.sort_memory) {
+            return true;
         }
-        while let Some(r) = self.reorder.next_over(cx.opts.max_pending) {
+        if !cx.opts.whole_input {
+            let horizon = self.reorder.horizon(cx.opts.lateness_ms);
+            while let Some(r) = self.reorder.next_ready(horizon) {
+                self.step(&r, cx);
+            }
+        }
+        let max = if cx.opts.whole_input { cx.opts.sort_memory } else { cx.opts.max_pending };
+        while let Some(r) = self.reorder.next_over(max) {
             self.step(&r, cx);
         }
         true
@@ -91,8 +99,10 @@ impl SequenceState {
         while let Some(r) = self.reorder.next_ready(None) {
             self.step(&r, cx);
         }
+        cx.stats.spilled += self.reorder.spilled();
+        cx.stats.late += self.reorder.take_lost();
         let mut done: Vec<Partial> = self.keys.iter_mut().flat_map(|(_, k)| k.trailing.drain(..)).collect();
-        done.sort_by_key(|p| p.events.first().copied());
+        done.sort_by_key(|p| (p.first_ts, p.events.first().copied()));
         self.pending -= done.len().min(self.pending);
         for p in done {
             self.pipes.feed(0, Alert::new(cx.rule, p.events), cx.out);
@@ -130,7 +140,7 @@ impl SequenceState {
             }
             self.min_deadline = next;
             self.pending -= ready.len().min(self.pending);
-            ready.sort_by_key(|p| p.events.first().copied());
+            ready.sort_by_key(|p| (p.first_ts, p.events.first().copied()));
             for p in ready {
                 self.pipes.feed(0, Alert::new(cx.rule, p.events.clone()), cx.out);
             }

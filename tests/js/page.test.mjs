@@ -412,6 +412,27 @@ describe("playground page", () => {
     await settled();
   });
 
+  test("a sequence that did not fire says, per join key, how far it got", async () => {
+    const ev = (s, category, host) => JSON.stringify({ "@timestamp": `2026-12-01T10:00:${s}Z`, event: { category }, host: { id: host } });
+    // h1: a file event falls in the missing-event gap; h2: its network event comes 2.5 s too late.
+    const text = [ev("00", "process", "h1"), ev("01", "file", "h1"), ev("02", "network", "h1"), ev("00", "process", "h2"), ev("12.5", "network", "h2")].join("\n");
+    await events().fill(text);
+    await page.getByLabel("Your rule", { exact: true }).fill("sequence by host.id with maxspan=10s [process where true] ![file where true] [network where true]");
+    await settled();
+    const item = itemOf(missedList(), "Draft query");
+    await expand(item);
+    const progress = item.getByRole("region", { name: "Sequence progress" });
+    await progress.waitFor();
+    const t = await progress.innerText();
+    assert.match(t, /per host\.id \(events in @timestamp order\)/);
+    assert.match(t, /h1: stage 1 #1; #2 matched missing-event stage 2, which excludes the match/);
+    assert.match(t, /h2: stage 1 #4; #5 would fill stage 3 but comes 2,500 ms after maxspan/);
+    await shot("sequence-progress");
+    await page.getByLabel("Your rule", { exact: true }).fill("");
+    await events().fill("");
+    await settled();
+  });
+
   test("dark mode renders the same results", async () => {
     const dark = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
     const p = await dark.newPage();

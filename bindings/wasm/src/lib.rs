@@ -57,6 +57,10 @@ export interface ExplanationNode {
   valuesTotal?: number;
   /** The value, and the pattern or literal, that decided the outcome. */
   decidedBy?: { value: JsonScalar; pattern?: JsonScalar };
+  /** The clause fails only by case: the event's spelling and the rule's (`reason` names the operator that would match). */
+  caseOnly?: { value: JsonScalar; pattern?: JsonScalar };
+  /** On a stage's root: the event matches a missing-event stage or `until`, so it prevents the sequence. */
+  prevents?: boolean;
   /** One sentence for people. */
   reason: string;
   children?: ExplanationNode[];
@@ -66,8 +70,10 @@ export interface ExplanationNode {
 export interface RuleExplanation {
   ruleId: string;
   ruleName: string;
-  /** For an event rule, whether the event matches; for a sequence, whether it matches any stage. */
+  /** For an event rule, whether the event matches; for a sequence, whether it matches a stage that advances it. */
   matched: boolean;
+  /** For a sequence: the event matches a missing-event stage or `until`, which prevents matches. */
+  prevents: boolean;
   /** True for sequences and samples, whose alerts need several events. */
   sequence: boolean;
   explanations: ExplanationNode[];
@@ -81,10 +87,43 @@ export interface StageExplanation {
   event: number;
   /** The event's time as written in it. */
   timestamp?: JsonScalar;
+  /** The field it was read from: the rule's timestampOverride (e.g. "event.ingested") when the event has it, else the timestamp field. */
+  timestampField: string;
   /** Milliseconds since the previous event of the alert. */
   gapMs?: number | null;
   keys: { field: string; values: JsonScalar[] }[];
   explanation: ExplanationNode;
+}
+
+/** What ended a sequence attempt for a join key. */
+export type SequenceStop =
+  | { kind: "maxspan"; event: number; exceededMs: number }
+  | { kind: "until"; event: number }
+  | { kind: "missing"; stage: number; event: number }
+  | { kind: "runs_short"; stage: number; seen: number; needed: number };
+
+/** "Why did this sequence not fire?": how far one join key got. */
+export interface KeyProgress {
+  key: JsonScalar[];
+  fired: boolean;
+  /** Positive stages filled by the furthest attempt, with the events that filled them. */
+  filled: { stage: number; event: number }[];
+  /** The stage that attempt still needed. */
+  pending?: number;
+  /** What ended it (absent: it was still waiting at the end). */
+  stopped?: SequenceStop;
+  reason: string;
+}
+
+export interface SequenceProgress {
+  ruleId: string;
+  /** The field events were ordered by ("event.ingested, else @timestamp" with a timestamp override). */
+  timestampField: string;
+  keyFields: string[];
+  /** Per join key value, those that got furthest first. */
+  keys: KeyProgress[];
+  /** Events that matched a stage but had no usable timestamp. */
+  untimed: number;
 }
 
 /** A problem with a query or rule, positioned in the text that was checked. */
@@ -156,6 +195,8 @@ export interface StreamStats {
   evicted: number;
   expired: number;
   pending: number;
+  /** Records of a whole input sorted on disk (always 0 here). */
+  spilled: number;
 }
 
 export interface EngineOptions {
@@ -717,6 +758,7 @@ impl Engine {
             rule_id: &'a str,
             rule_name: &'a str,
             matched: bool,
+            prevents: bool,
             sequence: bool,
             explanations: Vec<eqlite::Explanation>,
         }
@@ -735,7 +777,8 @@ impl Engine {
                     Some(Report {
                         rule_id: &r.id,
                         rule_name: &r.name,
-                        matched: explanations.iter().any(|e| e.result == Some(true)),
+                        matched: explanations.iter().any(|e| e.result == Some(true) && !e.prevents),
+                        prevents: explanations.iter().any(|e| e.prevents),
                         sequence: self.rules.kind(i) != Some(RuleKind::Event),
                         explanations,
                     })
@@ -781,6 +824,37 @@ impl Engine {
         let stages =
             self.rules.explain_alert(&alert, |p| positions.iter().position(|&q| q == p).and_then(|k| owned.get(k)));
         to_js(&stages)
+    }
+
+    /// "Why did this sequence not fire?": per join key, how far sequence rule `ruleId` got over
+    /// `events` (text split as `evaluateBatch` splits it, or an array; invalid items are skipped
+    /// but keep their positions), in time order.
+    #[wasm_bindgen(js_name = sequenceProgress, unchecked_return_type = "SequenceProgress")]
+    pub fn sequence_progress(
+        &self,
+        #[wasm_bindgen(js_name = ruleId)] rule_id: &str,
+        #[wasm_bindgen(unchecked_param_type = "string | EventInput[]")] events: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let i = self.rules.position(rule_id).ok_or_else(|| error(&format!("no rule with id `{rule_id}` is loaded")))?;
+        let mut owned = Vec::new();
+        if let Some(text) = events.dyn_ref::<js_sys::JsString>() {
+            let mut buf = Vec::new();
+            let text = text_in(&mut buf, text)?;
+            for (p, item) in input::split(&text).into_iter().enumerate() {
+                if let Some(ev) = item.ok().and_then(|raw| self.rules.read_json(raw.json).ok()) {
+                    owned.push((p as u64, ev.into_owned()));
+                }
+            }
+        } else {
+            for (p, e) in js_sys::Array::from(&events).iter().enumerate() {
+                if let Ok(ev) = with_event(&self.rules, &e, |ev| ev.clone().into_owned()) {
+                    owned.push((p as u64, ev));
+                }
+            }
+        }
+        let progress = eqlite::sequence_progress(&self.rules, i, owned.iter().map(|(p, e)| (*p, e)))
+            .ok_or_else(|| error(&format!("rule `{rule_id}` is not a sequence")))?;
+        to_js(&progress)
     }
 }
 

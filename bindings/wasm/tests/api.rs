@@ -306,3 +306,55 @@ fn values_are_read_as_their_ecs_types_unless_turned_off() {
     }
     assert!(eqlite_wasm::ecs_version().starts_with(|c: char| c.is_ascii_digit()));
 }
+
+#[wasm_bindgen_test]
+fn explanations_answer_the_next_question() {
+    let mut e = Engine::new(None).unwrap();
+    e.add_query("case", r#"process where process.name == "kubeletctl" and process.parent.name == "sshd""#, None)
+        .unwrap();
+    e.add_query(
+        "seq",
+        "sequence by host.id with maxspan=10s [process where true] ![file where true] [network where true]",
+        None,
+    )
+    .unwrap();
+    let event = r#"{"@timestamp":"2026-12-01T10:00:00Z","event":{"category":"process"},"host":{"id":"h1"},"process":{"name":"KubeletCtl"}}"#;
+    let reports = Array::from(&e.explain(JsValue::from_str(event), Some("case".into())).unwrap());
+    let and = get(
+        &Array::from(&get(&Array::from(&get(&reports.get(0), "explanations")).get(0), "children")).get(1),
+        "children",
+    );
+    let and_node = Array::from(&get(&Array::from(&get(&reports.get(0), "explanations")).get(0), "children")).get(1);
+    assert_eq!(get(&and_node, "reason").as_string().unwrap(), "1 false, 1 null: `process.parent.name` is missing");
+    let name = Array::from(&and).get(0);
+    assert_eq!(json(&get(&name, "caseOnly")), r#"{"value":"KubeletCtl","pattern":"kubeletctl"}"#);
+    assert!(get(&name, "reason").as_string().unwrap().contains("would match \"kubeletctl\" with `:` or `in~`"));
+
+    // A file event matches the missing-event stage: it prevents, it does not match.
+    let file = r#"{"@timestamp":"2026-12-01T10:00:01Z","event":{"category":"file"},"host":{"id":"h1"}}"#;
+    let report = Array::from(&e.explain(JsValue::from_str(file), Some("seq".into())).unwrap()).get(0);
+    assert_eq!((get(&report, "matched").as_bool(), get(&report, "prevents").as_bool()), (Some(false), Some(true)));
+
+    let events = [
+        event.to_string(),
+        file.to_string(),
+        r#"{"@timestamp":"2026-12-01T10:00:02Z","event":{"category":"network"},"host":{"id":"h1"}}"#.into(),
+        r#"{"@timestamp":"2026-12-01T10:00:00Z","event":{"category":"process"},"host":{"id":"h2"}}"#.into(),
+        r#"{"@timestamp":"2026-12-01T10:00:12.5Z","event":{"category":"network"},"host":{"id":"h2"}}"#.into(),
+    ];
+    let p = e.sequence_progress("seq", JsValue::from_str(&events.join("\n"))).unwrap();
+    assert_eq!(get(&p, "timestampField").as_string().unwrap(), "@timestamp");
+    let keys = Array::from(&get(&p, "keys"));
+    let by = |h: &str| keys.iter().find(|k| json(&get(k, "key")) == format!("[\"{h}\"]")).unwrap();
+    assert_eq!(json(&get(&by("h1"), "stopped")), r#"{"kind":"missing","stage":1,"event":1}"#);
+    assert_eq!(json(&get(&by("h2"), "stopped")), r#"{"kind":"maxspan","event":4,"exceededMs":2500}"#);
+    assert_eq!(get(&by("h2"), "pending").as_f64(), Some(2.0));
+    // The same from an array of objects, and the alert's timestamp field.
+    let array: Array = events.iter().map(|t| JSON::parse(t).unwrap()).collect();
+    assert_eq!(json(&e.sequence_progress("seq", array.into()).unwrap()), json(&p));
+    assert!(e.sequence_progress("case", JsValue::from_str(event)).is_err());
+    let alert = JSON::parse(r#"{"ruleId":"seq","events":[3,4]}"#).unwrap();
+    let members = vec![JsValue::from_str(&events[3]), JsValue::from_str(&events[4])];
+    let stages = Array::from(&e.explain_alert(alert, members).unwrap());
+    assert_eq!(get(&stages.get(0), "timestampField").as_string().unwrap(), "@timestamp");
+}

@@ -53,3 +53,49 @@ test("severity is one of the four labels of the declared Severity type; others a
   assert.throws(() => engine.addRuleToml(toml), (e) => /severity must be one of/.test(e.message) && e.line === 4 && toml.slice(e.startUtf16, e.endUtf16) === '"High"');
   assert.deepEqual(engine.rules().map((r) => r.ruleId).filter((id) => id === "bad" || id === "t"), []);
 });
+
+test("explanations answer the analyst's next question: case, nulls, timestamp field, missing stages, sequence progress", () => {
+  const engine = new Engine();
+  engine.addRuleToml(`[rule]
+rule_id = "fc552f49-8f1c-409b-90f8-6f5b9869b6c4"
+name = "Elastic Defend Alert Followed by Telemetry Loss"
+language = "eql"
+severity = "high"
+risk_score = 73
+timestamp_override = "event.ingested"
+query = '''
+sequence by host.id with maxspan=5m
+ [any where data_stream.dataset == "endpoint.alerts"]
+ ![any where event.category in ("process", "library", "registry", "network", "dns", "file")]
+'''
+`);
+  engine.addQuery("kubeletctl", 'process where process.name == "kubeletctl" and process.parent.name == "sshd"');
+  const ev = (at, host, dataset, category, ingested) =>
+    JSON.stringify({ "@timestamp": `2026-11-30T${at}Z`, event: { category: [category], dataset, ...(ingested ? { ingested } : {}) }, data_stream: { dataset }, host: { id: host } });
+  // As an export lists them: telemetry first, then the alerts.
+  const lines = [
+    ev("10:21:00", "a-3", "endpoint.events.process", "process"),
+    ev("10:00:00", "b-7", "endpoint.alerts", "malware", "2026-11-30T10:00:02Z"),
+    ev("10:20:00", "a-3", "endpoint.alerts", "malware"),
+  ];
+  const rule = "fc552f49-8f1c-409b-90f8-6f5b9869b6c4";
+  const batch = engine.evaluateBatch(lines.join("\n"));
+  assert.deepEqual(batch.alerts.map((a) => [a.ruleId, a.events]), [[rule, [1]]]);
+  const [stage] = engine.explainAlert(batch.alerts[0], [lines[1]]);
+  assert.equal(stage.timestampField, "event.ingested");
+
+  const [telemetry] = engine.explain(lines[0], rule);
+  assert.deepEqual([telemetry.matched, telemetry.prevents, telemetry.explanations[1].prevents], [false, true, true]);
+
+  const progress = engine.sequenceProgress(rule, lines.join("\n"));
+  assert.equal(progress.timestampField, "event.ingested, else @timestamp");
+  const a3 = progress.keys.find((k) => k.key[0] === "a-3");
+  assert.deepEqual([a3.fired, a3.filled, a3.stopped], [false, [{ stage: 0, event: 2 }], { kind: "missing", stage: 1, event: 0 }]);
+  assert.equal(progress.keys.find((k) => k.key[0] === "b-7").fired, true);
+
+  const [proc] = engine.explain({ event: { category: "process" }, process: { name: "KubeletCtl" } }, "kubeletctl");
+  const and = proc.explanations[0].children[1];
+  assert.equal(and.reason, "1 false, 1 null: `process.parent.name` is missing");
+  assert.deepEqual(and.children[0].caseOnly, { value: "KubeletCtl", pattern: "kubeletctl" });
+  assert.match(and.children[0].reason, /"KubeletCtl" would match "kubeletctl" with `:` or `in~`/);
+});

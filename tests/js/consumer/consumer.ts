@@ -1,6 +1,6 @@
 // Type-checked (tsc --noEmit, strict, skipLibCheck false, lib ES2022 + DOM: see tsconfig.json)
 // against the shipped declarations: the public API has real types.
-import init, { Engine, check, initSync, type Alert, type ExplanationNode, type Diagnostic, type BatchResult, type RuleInfo, type Severity } from "eqlite";
+import init, { Engine, check, initSync, type Alert, type ExplanationNode, type Diagnostic, type BatchResult, type RuleInfo, type Severity, type SequenceProgress, type SequenceStop } from "eqlite";
 import wasmModule from "eqlite/eqlite_bg.wasm";
 
 const engine: Engine = new Engine({ latenessMs: 1000 });
@@ -52,3 +52,14 @@ const noAny: [
   IsAny<Parameters<Engine["evaluate"]>[0]>,
 ] = [false, false, false, false, false, false, false, false];
 console.log(noAny);
+
+// Why a sequence did not fire, and the explanation fields that answer the next question.
+const progress: SequenceProgress = engine.sequenceProgress(rules[0].ruleId, '{"a":1}');
+const stop: SequenceStop | undefined = progress.keys[0]?.stopped;
+const late: number | undefined = stop?.kind === "maxspan" ? stop.exceededMs : undefined;
+const prevents: boolean = engine.explain("{}")[0].prevents;
+const caseOnly: JsonScalarPair | undefined = engine.explain("{}")[0].explanations[0].caseOnly;
+type JsonScalarPair = { value: string | number | boolean | null; pattern?: string | number | boolean | null };
+const tsField: string = engine.explainAlert({ ruleId: "r", ruleName: "", severity: "low", riskScore: 0, events: [] }, [])[0].timestampField;
+const progressIsAny: IsAny<ReturnType<Engine["sequenceProgress"]>> = false;
+console.log(progress.timestampField, late, prevents, caseOnly, tsField, progressIsAny);
