@@ -63,6 +63,7 @@ mod ruleset;
 mod span;
 mod stream;
 mod summary;
+pub mod testing;
 mod time;
 mod toml_read;
 mod value;
@@ -73,14 +74,14 @@ pub use error::{render_all, Error, ErrorKind, Position};
 pub use event::Event;
 pub use explain::{Decision, Explanation, JoinKey, StageExplanation};
 pub use field_types::{float_text, FieldType, FieldTypes, Read, Resolved, TypeTable};
-pub use pack::{toml_files, LoadReport, Pack, RuleFile, Skipped};
+pub use pack::{case_files, toml_files, LoadReport, Pack, RuleFile, Skipped};
 pub use parser::{parse_query, parse_query_with, Limits};
 pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVERITIES};
 pub use ruleset::{Options, RuleSet};
 pub use span::{Location, Span};
 pub use stream::{run_all, Stats, Stream, StreamOptions};
 pub use summary::{RuleKind, RuleSummary};
-pub use time::Nanos;
+pub use time::{parse_duration, Nanos};
 pub use value::Value;
 
 /// The engine's internals, for the fuzz targets, benchmarks and white-box tests of this

@@ -140,10 +140,21 @@ impl LoadReport {
     }
 }
 
-/// The rule files a path names: the path itself if it is a file, else every `*.toml` below it,
-/// in path order. The error names the path that could not be read.
+/// The rule files a path names: the path itself if it is a file, else every `*.toml` below it
+/// but case files (`*.tests.toml`, see [`crate::testing`]), in path order. The error names the
+/// path that could not be read.
 pub fn toml_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    files_under(path, false)
+}
+
+/// The case files (`*.tests.toml`) a path names: the path itself if it is a file, else every one
+/// below it, in path order.
+pub fn case_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    files_under(path, true)
+}
+
+fn files_under(path: &Path, cases: bool) -> Result<Vec<PathBuf>, Error> {
+    fn walk(path: &Path, cases: bool, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         let io = |e: std::io::Error| Error::bare(ErrorKind::Io, format!("{}: {e}", path.display()));
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.is_file() {
@@ -155,14 +166,16 @@ pub fn toml_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
         entries.sort();
         for p in entries {
             if p.is_dir() {
-                walk(&p, out)?;
-            } else if p.extension().is_some_and(|x| x == "toml") {
+                walk(&p, cases, out)?;
+            } else if p.extension().is_some_and(|x| x == "toml")
+                && crate::testing::is_case_file(&p.to_string_lossy()) == cases
+            {
                 out.push(p);
             }
         }
         Ok(())
     }
     let mut out = Vec::new();
-    walk(path, &mut out)?;
+    walk(path, cases, &mut out)?;
     Ok(out)
 }

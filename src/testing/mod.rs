@@ -1,0 +1,18 @@
+//! Unit tests for detection rules, offline: case files beside the rules (`NAME.tests.toml`),
+//! a runner that gives results as data, and decisive clause coverage.
+//!
+//! A condition is decisive in a case when flipping it alone would change the rule's outcome on
+//! that case; a rule's coverage is the share of its conditions some case makes decisive.
+
+mod cases;
+mod coverage;
+mod run;
+
+pub use cases::{parse_cases, Benign, Case, CaseFile, Events, Expect, KnownFalsePositive, Settings};
+pub use coverage::Condition;
+pub use run::{run_rule, Baseline, CaseResult, ConditionResult, Deciding, Loaded, Loader, RuleReport};
+
+/// Whether a path names a case file (`*.tests.toml`), not a rule file.
+pub fn is_case_file(name: &str) -> bool {
+    name.ends_with(".tests.toml")
+}
