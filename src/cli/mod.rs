@@ -3,6 +3,7 @@
 pub mod check;
 pub mod explain;
 pub mod scan;
+pub mod test;
 
 use crate::RuleArgs;
 use eqlite::input::{self, SplitOptions};
