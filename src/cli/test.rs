@@ -116,8 +116,8 @@ pub fn run(args: TestArgs) -> Result<ExitCode, String> {
         }
         rules.push(Checked { report: r, problems });
     }
-    let total: usize = rules.iter().map(|r| r.report.conditions.len()).sum();
-    let decisive: usize = rules.iter().map(|r| r.report.conditions.len() - r.report.uncovered().count()).sum();
+    let total: usize = rules.iter().map(|r| r.report.counted()).sum();
+    let decisive: usize = rules.iter().map(|r| r.report.counted() - r.report.uncovered().count()).sum();
     let coverage = if total == 0 { 100.0 } else { 100.0 * decisive as f64 / total as f64 };
     let passed = errors.is_empty() && rules.iter().all(|r| r.report.passed() && r.problems.is_empty());
     let run = Run { passed, coverage, rules, errors };
@@ -187,6 +187,12 @@ fn failure(c: &CaseResult) -> Vec<String> {
             d.condition.kind, d.condition.line, d.condition.column, d.reason
         ));
         out.extend(d.snippet.lines().skip(1).map(str::to_string));
+        if !d.alternatives.is_empty() {
+            out.push("flipping any one of these alone would also make it pass:".into());
+            for c in &d.alternatives {
+                out.push(format!("  {} at {}:{}: {}", c.kind, c.line, c.column, one_line(&c.text)));
+            }
+        }
     }
     out
 }
@@ -200,7 +206,7 @@ fn text(run: &Run, decisive: usize, total: usize) -> String {
     for r in &run.rules {
         let rep = &r.report;
         let ok = rep.passed() && r.problems.is_empty();
-        let covered = rep.conditions.len() - rep.uncovered().count();
+        let covered = rep.counted() - rep.uncovered().count();
         s += &format!(
             "{} {} ({}) — {} case{}, coverage {} ({covered}/{})\n",
             if ok { "✓" } else { "✗" },
@@ -209,8 +215,11 @@ fn text(run: &Run, decisive: usize, total: usize) -> String {
             rep.cases.len(),
             if rep.cases.len() == 1 { "" } else { "s" },
             percent(rep.coverage),
-            rep.conditions.len()
+            rep.counted()
         );
+        for e in &rep.errors {
+            s += &format!("    ✗ {}\n", e.trim_start_matches("error: ").replace('\n', "\n      "));
+        }
         for c in &rep.cases {
             cases += 1;
             s += &format!("    {} {}\n", if c.passed { "✓" } else { "✗" }, c.name);
@@ -223,6 +232,12 @@ fn text(run: &Run, decisive: usize, total: usize) -> String {
         }
         for p in &r.problems {
             s += &format!("    ✗ {p}\n");
+        }
+        for x in rep.conditions.iter().filter(|c| c.decisive_in.is_empty()) {
+            if let Some(why) = &x.excused {
+                let c = &x.condition;
+                s += &format!("    excused {} at {}:{}: {} ({why})\n", c.kind, c.line, c.column, one_line(&c.text));
+            }
         }
         if rep.coverage < 100.0 {
             for u in rep.uncovered() {

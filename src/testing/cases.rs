@@ -23,6 +23,8 @@ pub struct CaseFile {
     pub cases: Vec<Case>,
     /// The `[[benign]]` tables.
     pub benign: Vec<Benign>,
+    /// The `[[excused]]` tables: conditions no event can make decisive, left out of coverage.
+    pub excused: Vec<Excused>,
     /// The file's text, so that errors found later (an unknown rule id) can point into it.
     #[serde(skip)]
     pub text: String,
@@ -120,6 +122,19 @@ pub struct Benign {
     pub known_false_positives: Vec<KnownFalsePositive>,
 }
 
+/// A condition left out of coverage, with the reason (a clause subsumed by another, which no
+/// event can make decisive).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Excused {
+    /// The condition's source text as in the query (runs of whitespace compare equal).
+    pub clause: String,
+    /// Why no case can make it decisive.
+    pub reason: String,
+    /// Where `clause`'s value is in the case file.
+    #[serde(skip)]
+    pub span: Span,
+}
+
 /// An alert of a benign baseline that is expected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KnownFalsePositive {
@@ -147,7 +162,7 @@ pub fn parse_cases(text: &str, origin: &str) -> Result<CaseFile, Error> {
     })?;
     let r = Reader { err: &err };
     let top = doc.get_ref();
-    r.known(top, &["rule_id", "timestamp_field", "lateness", "mapping", "case", "benign"])?;
+    r.known(top, &["rule_id", "timestamp_field", "lateness", "mapping", "case", "benign", "excused"])?;
     let (rule_id, rule_id_span) =
         r.string(top, "rule_id")?.ok_or_else(|| err(Span::new(0, 0), "the file has no `rule_id`".into()))?;
     let settings = r.settings(top)?;
@@ -206,7 +221,25 @@ pub fn parse_cases(text: &str, origin: &str) -> Result<CaseFile, Error> {
         }
         benign.push(Benign { file, known_false_positives: known });
     }
-    Ok(CaseFile { origin: origin.to_string(), rule_id, rule_id_span, settings, cases, benign, text: text.to_string() })
+    let mut excused = Vec::new();
+    for (t, span) in r.tables(top, "excused")? {
+        r.known(t, &["clause", "reason"])?;
+        let (clause, cspan) =
+            r.string(t, "clause")?.ok_or_else(|| err(span, "an `[[excused]]` table has no `clause`".into()))?;
+        let (reason, _) =
+            r.string(t, "reason")?.ok_or_else(|| err(cspan, "an excused clause needs a `reason`".into()))?;
+        excused.push(Excused { clause, reason, span: cspan });
+    }
+    Ok(CaseFile {
+        origin: origin.to_string(),
+        rule_id,
+        rule_id_span,
+        settings,
+        cases,
+        benign,
+        excused,
+        text: text.to_string(),
+    })
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;

@@ -8,7 +8,7 @@ mod cases;
 mod coverage;
 mod run;
 
-pub use cases::{parse_cases, Benign, Case, CaseFile, Events, Expect, KnownFalsePositive, Settings};
+pub use cases::{parse_cases, Benign, Case, CaseFile, Events, Excused, Expect, KnownFalsePositive, Settings};
 pub use coverage::Condition;
 pub use run::{run_rule, Baseline, CaseResult, ConditionResult, Deciding, Loaded, Loader, RuleReport};
 

@@ -48,6 +48,8 @@ pub struct RuleReport {
     pub cases: Vec<CaseResult>,
     /// Every condition of the query, and the cases in which it was decisive.
     pub conditions: Vec<ConditionResult>,
+    /// Problems of the case file found against the query (an excused clause the query lacks).
+    pub errors: Vec<String>,
     /// Decisive conditions, in percent of all conditions (100 for a query without any).
     pub coverage: f64,
     /// Cases that expect at least one alert.
@@ -59,12 +61,17 @@ pub struct RuleReport {
 impl RuleReport {
     /// Whether every case and baseline passed.
     pub fn passed(&self) -> bool {
-        self.cases.iter().all(|c| c.passed)
+        self.errors.is_empty() && self.cases.iter().all(|c| c.passed)
     }
 
-    /// The conditions no case made decisive.
+    /// The conditions no case made decisive, but the excused ones.
     pub fn uncovered(&self) -> impl Iterator<Item = &ConditionResult> {
-        self.conditions.iter().filter(|c| c.decisive_in.is_empty())
+        self.conditions.iter().filter(|c| c.decisive_in.is_empty() && c.excused.is_none())
+    }
+
+    /// The conditions coverage counts: all but the excused ones no case made decisive.
+    pub fn counted(&self) -> usize {
+        self.conditions.iter().filter(|c| !c.decisive_in.is_empty() || c.excused.is_none()).count()
     }
 }
 
@@ -76,6 +83,9 @@ pub struct ConditionResult {
     pub condition: Condition,
     /// Names of the cases in which it was decisive.
     pub decisive_in: Vec<String>,
+    /// Why it is left out of coverage, when the case file excuses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excused: Option<String>,
 }
 
 /// One case (or baseline) run.
@@ -108,6 +118,9 @@ pub struct Deciding {
     pub reason: String,
     /// The query line with a caret under the clause.
     pub snippet: String,
+    /// Other conditions whose flip alone would also have made the case pass (the operands of a
+    /// false `or`, for example), in source order.
+    pub alternatives: Vec<Condition>,
 }
 
 /// The events, settings and rule variant a case runs with.
@@ -135,11 +148,28 @@ pub fn run_rule(
         origin: rule.origin.clone(),
         cases_origin: file.map(|f| f.origin.clone()),
         cases: vec![],
-        conditions: flips.iter().map(|(c, _)| ConditionResult { condition: c.clone(), decisive_in: vec![] }).collect(),
+        errors: vec![],
+        conditions: flips
+            .iter()
+            .map(|(c, _)| ConditionResult { condition: c.clone(), decisive_in: vec![], excused: None })
+            .collect(),
         coverage: 0.0,
         firing_cases: 0,
         silent_cases: 0,
     };
+    for x in file.map_or(&[][..], |f| &f.excused) {
+        let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut found = false;
+        for c in report.conditions.iter_mut().filter(|c| words(&c.condition.text) == words(&x.clause)) {
+            c.excused = Some(x.reason.clone());
+            found = true;
+        }
+        if !found {
+            let f = file.expect("excused clauses come from a case file");
+            let msg = format!("{}: the excused clause is not a condition of the query", f.origin);
+            report.errors.push(Error::new(ErrorKind::CaseFile, &f.text, x.span, msg).rendered());
+        }
+    }
     let base = Settings::default();
     for case in file.map_or(&[][..], |f| &f.cases) {
         if case.expect.fires() {
@@ -187,8 +217,8 @@ pub fn run_rule(
     }
     run_baselines(rule, options, file, extra, load, &query, &mut report);
     let decisive = report.conditions.iter().filter(|c| !c.decisive_in.is_empty()).count();
-    report.coverage =
-        if report.conditions.is_empty() { 100.0 } else { 100.0 * decisive as f64 / report.conditions.len() as f64 };
+    let counted = report.counted();
+    report.coverage = if counted == 0 { 100.0 } else { 100.0 * decisive as f64 / counted as f64 };
     Ok(report)
 }
 
@@ -309,7 +339,9 @@ fn deciding(
         Some(a) => a.iter().map(|&i| i as usize).collect(),
         None => (0..p.events.len()).collect(),
     };
-    let fix = flips.iter().zip(flipped).find(|(_, f)| f.as_ref().is_some_and(|f| expect.met_by(f)));
+    let mut fixes = flips.iter().zip(flipped).filter(|(_, f)| f.as_ref().is_some_and(|f| expect.met_by(f)));
+    let fix = fixes.next();
+    let alternatives: Vec<Condition> = fixes.map(|((c, _), _)| c.clone()).collect();
     let (condition, reason) = match fix {
         Some(((c, _), _)) => {
             let found = members.iter().flat_map(|&i| trees[i].iter()).find_map(|t| {
@@ -346,7 +378,7 @@ fn deciding(
             .rendered()
             .trim_start_matches("error: ")
             .to_string();
-    Some(Deciding { condition, reason, snippet })
+    Some(Deciding { condition, reason, snippet, alternatives })
 }
 
 fn find(t: &Explanation, start: usize, end: usize) -> Option<&Explanation> {
