@@ -153,6 +153,11 @@ pub fn case_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     files_under(path, true)
 }
 
+/// Whether a path names a case file (`*.tests.toml`, see [`crate::testing`]), not a rule file.
+pub fn is_case_file(name: &str) -> bool {
+    name.ends_with(".tests.toml")
+}
+
 fn files_under(path: &Path, cases: bool) -> Result<Vec<PathBuf>, Error> {
     fn walk(path: &Path, cases: bool, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         let io = |e: std::io::Error| Error::bare(ErrorKind::Io, format!("{}: {e}", path.display()));
@@ -167,9 +172,7 @@ fn files_under(path: &Path, cases: bool) -> Result<Vec<PathBuf>, Error> {
         for p in entries {
             if p.is_dir() {
                 walk(&p, cases, out)?;
-            } else if p.extension().is_some_and(|x| x == "toml")
-                && crate::testing::is_case_file(&p.to_string_lossy()) == cases
-            {
+            } else if p.extension().is_some_and(|x| x == "toml") && is_case_file(&p.to_string_lossy()) == cases {
                 out.push(p);
             }
         }

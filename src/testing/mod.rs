@@ -8,11 +8,7 @@ mod cases;
 mod coverage;
 mod run;
 
+pub use crate::pack::is_case_file;
 pub use cases::{parse_cases, Benign, Case, CaseFile, Events, Excused, Expect, KnownFalsePositive, Settings};
 pub use coverage::Condition;
 pub use run::{run_rule, Baseline, CaseResult, ConditionResult, Deciding, Loaded, Loader, RuleReport};
-
-/// Whether a path names a case file (`*.tests.toml`), not a rule file.
-pub fn is_case_file(name: &str) -> bool {
-    name.ends_with(".tests.toml")
-}
