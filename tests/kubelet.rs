@@ -280,7 +280,7 @@ fn malformed_case_files_are_errors_at_their_position() {
     let head = "rule_id = \"r1\"\n[[case]]\nname = \"x\"\n";
     for (text, line_col, message) in [
         (format!("{head}expect = \"maybe\"\n{ev}\n"), "4:10", "`expect` is \"fires\" or \"silent\", not \"maybe\""),
-        (format!("{head}expcet = \"fires\"\n{ev}\n"), "4:1", "unknown key `expcet`"),
+        (format!("{head}expcet = \"fires\"\n{ev}\n"), "4:1", "unknown key `case.expcet`"),
         (format!("{head}expect = \"fires\n"), "4:", "invalid TOML"),
         (format!("{head}expect = \"fires\"\n"), "3:8", "has no `events` or `events_file`"),
         (format!("{head}alerts = [[0, -1]]\n{ev}\n"), "4:15", "expected an array of event positions"),

@@ -3,9 +3,10 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::span::Span;
+use crate::toml_read::{Doc, Table};
 use serde::Serialize;
-use toml::de::{DeTable, DeValue};
-use toml::Spanned;
+use std::ops::Range;
+use toml::de::DeValue;
 
 /// A case file: the cases of one rule, and its benign baselines.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -155,86 +156,69 @@ pub struct KnownFalsePositive {
 /// assert_eq!(e.position().unwrap().line, 4);
 /// ```
 pub fn parse_cases(text: &str, origin: &str) -> Result<CaseFile, Error> {
-    let err = |span: Span, msg: String| Error::new(ErrorKind::CaseFile, text, span, format!("{origin}: {msg}"));
-    let doc = DeTable::parse(text).map_err(|e| {
-        let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-        err(span, format!("invalid TOML: {}", e.message().trim_end()))
-    })?;
-    let r = Reader { err: &err };
-    let top = doc.get_ref();
-    r.known(top, &["rule_id", "timestamp_field", "lateness", "mapping", "case", "benign", "excused"])?;
-    let (rule_id, rule_id_span) =
-        r.string(top, "rule_id")?.ok_or_else(|| err(Span::new(0, 0), "the file has no `rule_id`".into()))?;
-    let settings = r.settings(top)?;
+    let doc = Doc::parse(text, origin, "TOML", ErrorKind::CaseFile)?;
+    let top = doc.root();
+    top.only(&["rule_id", "timestamp_field", "lateness", "mapping", "case", "benign", "excused"])?;
+    let (rule_id, id_at) = top.str("rule_id")?.ok_or_else(|| doc.error(0..0, "the file has no `rule_id`"))?;
     let mut cases = Vec::new();
-    for (t, span) in r.tables(top, "case")? {
-        r.known(t, &["name", "expect", "alerts", "events", "events_file", "timestamp_field", "lateness", "mapping"])?;
-        let (name, name_span) = r.string(t, "name")?.ok_or_else(|| err(span, "a case has no `name`".into()))?;
-        let alerts = match r.value(t, "alerts") {
-            None => None,
-            Some(v) => Some(r.alerts(v)?),
-        };
-        let expect = match (r.string(t, "expect")?, alerts) {
+    for t in top.tables("case")? {
+        t.only(&["name", "expect", "alerts", "events", "events_file", "timestamp_field", "lateness", "mapping"])?;
+        let (name, name_at) = t.str("name")?.ok_or_else(|| t.missing("name"))?;
+        let alerts = t.get("alerts").map(|v| alerts(&t, v)).transpose()?;
+        let expect = match (t.str("expect")?, alerts) {
             (None, Some(a)) => Expect::Alerts(a),
             (None, None) => {
-                return Err(err(
-                    name_span,
-                    format!("case {name:?} has no `expect` (\"fires\" or \"silent\") or `alerts`"),
-                ))
+                return Err(
+                    t.error(name_at, &format!("case {name:?} has no `expect` (\"fires\" or \"silent\") or `alerts`"))
+                )
             }
-            (Some((e, s)), alerts) => match (e.as_str(), alerts) {
+            (Some((e, at)), alerts) => match (e.as_str(), alerts) {
                 ("fires", None) => Expect::Fires,
                 ("silent", None) => Expect::Silent,
                 ("fires", Some(a)) if !a.is_empty() => Expect::Alerts(a),
                 ("silent", Some(a)) if a.is_empty() => Expect::Alerts(a),
                 ("fires" | "silent", Some(_)) => {
-                    return Err(err(s, format!("case {name:?}: `expect = {e:?}` contradicts its `alerts`")))
+                    return Err(t.error(at, &format!("case {name:?}: `expect = {e:?}` contradicts its `alerts`")))
                 }
-                _ => return Err(err(s, format!("`expect` is \"fires\" or \"silent\", not {e:?}"))),
+                _ => return Err(t.error(at, &format!("`expect` is \"fires\" or \"silent\", not {e:?}"))),
             },
         };
-        let events = match (r.string(t, "events")?, r.string(t, "events_file")?) {
+        let events = match (t.str("events")?, t.str("events_file")?) {
             (Some((e, _)), None) => Events::Inline(e),
             (None, Some((f, _))) => Events::File(f),
-            (Some(_), Some((_, s))) => {
-                return Err(err(s, format!("case {name:?} has both `events` and `events_file`")))
+            (Some(_), Some((_, at))) => {
+                return Err(t.error(at, &format!("case {name:?} has both `events` and `events_file`")))
             }
-            (None, None) => return Err(err(name_span, format!("case {name:?} has no `events` or `events_file`"))),
+            (None, None) => return Err(t.error(name_at, &format!("case {name:?} has no `events` or `events_file`"))),
         };
-        let line = text[..name_span.start.min(text.len())].matches('\n').count() + 1;
-        cases.push(Case { name, expect, events, settings: r.settings(t)?, line });
+        let line = text[..name_at.start.min(text.len())].matches('\n').count() + 1;
+        cases.push(Case { name, expect, events, settings: settings(&t)?, line });
     }
     let mut benign = Vec::new();
-    for (t, span) in r.tables(top, "benign")? {
-        r.known(t, &["file", "known_false_positives"])?;
-        let (file, _) = r.string(t, "file")?.ok_or_else(|| err(span, "a `[[benign]]` table has no `file`".into()))?;
+    for t in top.tables("benign")? {
+        t.only(&["file", "known_false_positives"])?;
+        let (file, _) = t.str("file")?.ok_or_else(|| t.missing("file"))?;
         let mut known = Vec::new();
-        for (k, kspan) in r.tables(t, "known_false_positives")? {
-            r.known(k, &["events", "reason"])?;
-            let events = match r.value(k, "events") {
-                Some(v) => r.positions(v)?,
-                None => return Err(err(kspan, "a known false positive has no `events`".into())),
-            };
-            let (reason, _) =
-                r.string(k, "reason")?.ok_or_else(|| err(kspan, "a known false positive needs a `reason`".into()))?;
+        for k in t.tables("known_false_positives")? {
+            k.only(&["events", "reason"])?;
+            let events = positions(&k, k.get("events").ok_or_else(|| k.missing("events"))?)?;
+            let (reason, _) = k.str("reason")?.ok_or_else(|| k.missing("reason"))?;
             known.push(KnownFalsePositive { events, reason });
         }
         benign.push(Benign { file, known_false_positives: known });
     }
     let mut excused = Vec::new();
-    for (t, span) in r.tables(top, "excused")? {
-        r.known(t, &["clause", "reason"])?;
-        let (clause, cspan) =
-            r.string(t, "clause")?.ok_or_else(|| err(span, "an `[[excused]]` table has no `clause`".into()))?;
-        let (reason, _) =
-            r.string(t, "reason")?.ok_or_else(|| err(cspan, "an excused clause needs a `reason`".into()))?;
-        excused.push(Excused { clause, reason, span: cspan });
+    for t in top.tables("excused")? {
+        t.only(&["clause", "reason"])?;
+        let (clause, at) = t.str("clause")?.ok_or_else(|| t.missing("clause"))?;
+        let (reason, _) = t.str("reason")?.ok_or_else(|| t.missing("reason"))?;
+        excused.push(Excused { clause, reason, span: Span::new(at.start, at.end) });
     }
     Ok(CaseFile {
         origin: origin.to_string(),
         rule_id,
-        rule_id_span,
-        settings,
+        rule_id_span: Span::new(id_at.start, id_at.end),
+        settings: settings(&top)?,
         cases,
         benign,
         excused,
@@ -242,90 +226,34 @@ pub fn parse_cases(text: &str, origin: &str) -> Result<CaseFile, Error> {
     })
 }
 
-type Value<'i> = Spanned<DeValue<'i>>;
-
-struct Reader<'e> {
-    err: &'e dyn Fn(Span, String) -> Error,
+fn settings(t: &Table) -> Result<Settings, Error> {
+    let lateness_ms = match t.str("lateness")? {
+        None => None,
+        Some((s, at)) => Some(crate::time::parse_duration(&s).map_err(|m| t.error(at, &m))?),
+    };
+    Ok(Settings {
+        timestamp_field: t.str("timestamp_field")?.map(|s| s.0),
+        lateness_ms,
+        mapping: t.str("mapping")?.map(|s| s.0),
+    })
 }
 
-fn span_of<T>(v: &Spanned<T>) -> Span {
-    Span::new(v.span().start, v.span().end)
-}
+type Value<'i> = toml::Spanned<DeValue<'i>>;
 
-impl Reader<'_> {
-    fn value<'t, 'i>(&self, t: &'t DeTable<'i>, key: &str) -> Option<&'t Value<'i>> {
-        t.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
-    }
-
-    /// Refuses keys the format does not have: a misspelt `expect` must not pass silently.
-    fn known(&self, t: &DeTable, keys: &[&str]) -> Result<(), Error> {
-        match t.iter().find(|(k, _)| !keys.contains(&k.get_ref().as_ref())) {
-            Some((k, _)) => Err((self.err)(
-                span_of(k),
-                format!("unknown key `{}` (expected one of {})", k.get_ref(), keys.join(", ")),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    fn string(&self, t: &DeTable, key: &str) -> Result<Option<(String, Span)>, Error> {
-        match self.value(t, key) {
-            None => Ok(None),
-            Some(v) => match v.get_ref() {
-                DeValue::String(s) => Ok(Some((s.to_string(), span_of(v)))),
-                other => Err((self.err)(span_of(v), format!("`{key}` must be a string, not {}", other.type_str()))),
-            },
-        }
-    }
-
-    fn tables<'t, 'i>(&self, t: &'t DeTable<'i>, key: &str) -> Result<Vec<(&'t DeTable<'i>, Span)>, Error> {
-        let Some(v) = self.value(t, key) else { return Ok(vec![]) };
-        let not = || (self.err)(span_of(v), format!("`{key}` must be an array of tables (`[[{key}]]`)"));
-        let DeValue::Array(a) = v.get_ref() else { return Err(not()) };
-        a.iter()
-            .map(|e| match e.get_ref() {
-                DeValue::Table(t) => Ok((t, span_of(e))),
-                _ => Err(not()),
-            })
-            .collect()
-    }
-
-    fn settings(&self, t: &DeTable) -> Result<Settings, Error> {
-        let lateness_ms = match self.string(t, "lateness")? {
-            None => None,
-            Some((s, span)) => Some(crate::time::parse_duration(&s).map_err(|m| (self.err)(span, m))?),
-        };
-        Ok(Settings {
-            timestamp_field: self.string(t, "timestamp_field")?.map(|s| s.0),
-            lateness_ms,
-            mapping: self.string(t, "mapping")?.map(|s| s.0),
+fn positions(t: &Table, v: &Value) -> Result<Vec<u64>, Error> {
+    let bad = |at: Range<usize>| t.error(at, "expected an array of event positions (0, 1, …)");
+    let DeValue::Array(a) = v.get_ref() else { return Err(bad(v.span())) };
+    a.iter()
+        .map(|e| match e.get_ref() {
+            DeValue::Integer(i) => u64::from_str_radix(i.as_str(), i.radix()).map_err(|_| bad(e.span())),
+            _ => Err(bad(e.span())),
         })
-    }
+        .collect()
+}
 
-    fn positions(&self, v: &Value) -> Result<Vec<u64>, Error> {
-        let bad = |s: Span| (self.err)(s, "expected an array of event positions (0, 1, …)".into());
-        let DeValue::Array(a) = v.get_ref() else { return Err(bad(span_of(v))) };
-        a.iter()
-            .map(|e| match e.get_ref() {
-                DeValue::Integer(i) => i
-                    .as_str()
-                    .replace('_', "")
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|_| i.radix() == 10)
-                    .ok_or_else(|| bad(span_of(e))),
-                _ => Err(bad(span_of(e))),
-            })
-            .collect()
-    }
-
-    fn alerts(&self, v: &Value) -> Result<Vec<Vec<u64>>, Error> {
-        let DeValue::Array(a) = v.get_ref() else {
-            return Err((self.err)(
-                span_of(v),
-                "`alerts` is a list of alerts, each a list of event positions: [[0, 2]]".into(),
-            ));
-        };
-        a.iter().map(|e| self.positions(e)).collect()
-    }
+fn alerts(t: &Table, v: &Value) -> Result<Vec<Vec<u64>>, Error> {
+    let DeValue::Array(a) = v.get_ref() else {
+        return Err(t.error(v.span(), "`alerts` is a list of alerts, each a list of event positions: [[0, 2]]"));
+    };
+    a.iter().map(|e| positions(t, e)).collect()
 }
