@@ -32,6 +32,20 @@ fn key(p: &Path) -> String {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
 
+/// Files named in a case file, relative to its directory.
+struct Dir(PathBuf);
+
+impl testing::Files for Dir {
+    fn read(&mut self, path: &str) -> Result<Loaded, String> {
+        read(&self.0.join(path))
+    }
+
+    fn mapping(&mut self, path: &str) -> Result<Vec<eqlite::mapping::MappedField>, String> {
+        let l = read(&self.0.join(path))?;
+        eqlite::mapping::from_es_json(&l.text).map_err(|e| format!("{path}: {e}"))
+    }
+}
+
 fn read(p: &Path) -> Result<Loaded, String> {
     let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
     Ok(Loaded { key: key(p), text })
@@ -99,8 +113,7 @@ pub fn run(args: TestArgs) -> Result<ExitCode, String> {
     for rule in rs.rules() {
         let file = case_files.iter().find(|(_, f)| f.rule_id == rule.id);
         let dir = file.and_then(|(p, _)| p.parent()).unwrap_or(Path::new(".")).to_path_buf();
-        let mut load = |rel: &str| read(&dir.join(rel));
-        let r = testing::run_rule(rule, rs.options(), file.map(|(_, f)| f), &baselines, &mut load)
+        let r = testing::run_rule(rule, rs.options(), file.map(|(_, f)| f), &baselines, &mut Dir(dir))
             .map_err(|e| format!("{}: {}", rule.origin, e.message()))?;
         let mut problems = Vec::new();
         if args.require_cases && (r.firing_cases == 0 || r.silent_cases == 0) {

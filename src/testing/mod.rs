@@ -11,4 +11,4 @@ mod run;
 pub use crate::pack::is_case_file;
 pub use cases::{parse_cases, Benign, Case, CaseFile, Events, Excused, Expect, KnownFalsePositive, Settings};
 pub use coverage::Condition;
-pub use run::{run_rule, Baseline, CaseResult, ConditionResult, Deciding, Loaded, Loader, RuleReport};
+pub use run::{run_rule, Baseline, CaseResult, ConditionResult, Deciding, Files, Loaded, RuleReport};

@@ -20,9 +20,18 @@ pub struct Loaded {
     pub text: String,
 }
 
-/// Reads a file a case file names (its path as written there); the error says why it could not.
-/// A shell without files (the npm package) refuses every path.
-pub type Loader<'a> = dyn FnMut(&str) -> Result<Loaded, String> + 'a;
+/// The files a case file names (events, mappings, baselines), by their paths as written there; an
+/// error says why one could not be had. A shell without files refuses them.
+pub trait Files {
+    /// The file at `path`.
+    fn read(&mut self, path: &str) -> Result<Loaded, String>;
+
+    /// The fields of the Elasticsearch mapping at `path` (a shell that reads mappings returns
+    /// `eqlite::mapping::from_es_json` of the file; the npm package leaves that reader out).
+    fn mapping(&mut self, path: &str) -> Result<Vec<crate::mapping::MappedField>, String> {
+        Err(format!("{path}: mappings are not read here"))
+    }
+}
 
 /// A benign corpus given to the runner directly (`eqlite test --benign FILE`).
 #[derive(Clone, Debug)]
@@ -138,7 +147,7 @@ pub fn run_rule(
     options: &Options,
     file: Option<&CaseFile>,
     extra: &[Baseline],
-    load: &mut Loader,
+    load: &mut dyn Files,
 ) -> Result<RuleReport, Error> {
     let query = crate::parser::parse_query_with(&rule.query, &options.limits)?;
     let flips = mutants(&query, &rule.query);
@@ -190,7 +199,7 @@ pub fn run_rule(
         };
         let text = match &case.events {
             Events::Inline(t) => Ok(t.clone()),
-            Events::File(p) => load(p).map(|l| l.text),
+            Events::File(p) => load.read(p).map(|l| l.text),
         };
         let prepared = text.and_then(|t| prepare(rule, options, &settings, &t, load));
         let p = match prepared {
@@ -227,13 +236,13 @@ fn run_baselines(
     options: &Options,
     file: Option<&CaseFile>,
     extra: &[Baseline],
-    load: &mut Loader,
+    load: &mut dyn Files,
     query: &Query,
     report: &mut RuleReport,
 ) {
     let mut runs: Vec<(String, Result<Loaded, String>, Vec<KnownFalsePositive>)> = Vec::new();
     for b in file.map_or(&[][..], |f| &f.benign) {
-        runs.push((b.file.clone(), load(&b.file), b.known_false_positives.clone()));
+        runs.push((b.file.clone(), load.read(&b.file), b.known_false_positives.clone()));
     }
     for b in extra {
         if !runs.iter().any(|(_, l, _)| l.as_ref().is_ok_and(|l| l.key == b.file.key)) {
@@ -275,7 +284,7 @@ fn run_baselines(
     }
 }
 
-fn prepare(rule: &Rule, options: &Options, s: &Settings, text: &str, load: &mut Loader) -> Result<Prepared, String> {
+fn prepare(rule: &Rule, options: &Options, s: &Settings, text: &str, load: &mut dyn Files) -> Result<Prepared, String> {
     let mut options = options.clone();
     let mut rule = rule.clone();
     if let Some(t) = &s.timestamp_field {
@@ -283,8 +292,7 @@ fn prepare(rule: &Rule, options: &Options, s: &Settings, text: &str, load: &mut 
         rule.timestamp_override = Some(t.clone());
     }
     if let Some(m) = &s.mapping {
-        let l = load(m)?;
-        options.mapping = crate::mapping::from_es_json(&l.text).map_err(|e| format!("{m}: {e}"))?;
+        options.mapping = load.mapping(m)?;
     }
     // Events are read with the rule's fields in a rule set of the rule alone; each flipped
     // variant reads the same fields.
