@@ -798,17 +798,13 @@ impl Engine {
     }
 }
 
-/// The files a case file names, given by the caller as `{ path: text }` (a JSON object: its
-/// reader is in the package already, a hash map's is not).
-struct Given(serde_json::Map<String, Json>);
+/// The files a case file names, given by the caller as `{ path: text }`.
+struct Given(std::collections::HashMap<String, String>);
 
 impl eqlite::testing::Files for Given {
     fn read(&mut self, path: &str) -> Result<eqlite::testing::Loaded, String> {
-        match self.0.get(path) {
-            Some(Json::String(text)) => Ok(eqlite::testing::Loaded { key: path.to_string(), text: text.clone() }),
-            Some(_) => Err(format!("{path}: the file's text must be a string")),
-            None => Err(format!("{path}: not among the files given")),
-        }
+        let text = self.0.get(path).ok_or_else(|| format!("{path}: not among the files given"))?;
+        Ok(eqlite::testing::Loaded { key: path.to_string(), text: text.clone() })
     }
 }
 
