@@ -378,3 +378,34 @@ fn seed_rules_with_interactive_clause_still_compile_and_need_it() {
         scan(&event.replace("\"interactive\":false", "\"interactive\":true"), &["--rules", seed.to_str().unwrap()]);
     assert_eq!(interactive.len(), 1);
 }
+
+#[test]
+fn case_settings_choose_the_time_field_and_events_come_from_files() {
+    let query = "sequence by host.id with maxspan=5s\n  [process where process.name == \"cat\"]\n  [network where destination.port == 443]";
+    // 10 s apart by @timestamp, 2 s apart by event.ingested.
+    let events = concat!(
+        r#"{"@timestamp": "2026-08-20T10:00:00Z", "event": {"category": ["process"], "ingested": "2026-08-20T10:00:30Z"}, "host": {"id": "n1"}, "process": {"name": "cat"}}"#,
+        "\n",
+        r#"{"@timestamp": "2026-08-20T10:00:10Z", "event": {"category": ["network"], "ingested": "2026-08-20T10:00:32Z"}, "host": {"id": "n1"}, "destination": {"port": 443}}"#,
+        "\n"
+    );
+    let cases = "rule_id = \"r1\"\n\
+                 [[case]]\nname = \"by @timestamp the request is too late\"\nexpect = \"silent\"\nevents_file = \"cases/pair.ndjson\"\n\
+                 [[case]]\nname = \"by event.ingested it is in time\"\nalerts = [[0, 1]]\nevents_file = \"cases/pair.ndjson\"\n\
+                 timestamp_field = \"event.ingested\"\n";
+    let dir = write_rule(query, cases);
+    std::fs::create_dir_all(dir.join("cases")).unwrap();
+    std::fs::write(dir.join("cases/pair.ndjson"), events).unwrap();
+    let (code, out) = eqlite_test(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("✓ by @timestamp the request is too late") && out.contains("✓ by event.ingested it is in time"),
+        "{out}"
+    );
+    // A file that is not there fails its case, naming it; the other case still runs.
+    std::fs::remove_file(dir.join("cases/pair.ndjson")).unwrap();
+    let (code, out) = eqlite_test(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cases/pair.ndjson: No such file"), "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}
