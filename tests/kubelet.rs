@@ -409,3 +409,17 @@ fn case_settings_choose_the_time_field_and_events_come_from_files() {
     assert!(out.contains("cases/pair.ndjson: No such file"), "{out}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn a_query_of_thousands_of_clauses_is_run_but_not_covered() {
+    let terms: Vec<String> = (0..1500).map(|i| format!("process.name == \"tool{i}\"")).collect();
+    let query = format!("process where {}", terms.join(" or "));
+    let cases = "rule_id = \"r1\"\n[[case]]\nname = \"tool7\"\nexpect = \"fires\"\n\
+                 events = '{\"event\": {\"category\": [\"process\"]}, \"process\": {\"name\": \"tool7\"}}'\n";
+    let dir = write_rule(&query, cases);
+    let (code, out) = eqlite_test(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("✓ tool7"), "{out}");
+    assert!(out.contains("coverage is not computed for a query of more than 1000 conditions"), "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}

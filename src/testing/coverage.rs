@@ -29,6 +29,23 @@ pub struct Condition {
     pub column: usize,
 }
 
+/// At most this many conditions are flipped: each flip is a copy of the query, compiled and run
+/// on every case, so a query of thousands of clauses (machine-made, or hostile) is not covered.
+pub(crate) const MAX_CONDITIONS: usize = 1000;
+
+/// How many conditions `mutants` would list, without building them.
+pub(crate) fn count(q: &Query) -> usize {
+    fn expr(e: &Expr) -> usize {
+        let own = usize::from(kind_of(e).is_some());
+        own + match &e.kind {
+            ExprKind::And(v) | ExprKind::Or(v) => v.iter().map(expr).sum(),
+            ExprKind::Not(x) => expr(x),
+            _ => 0,
+        }
+    }
+    q.event_queries().iter().map(|e| expr(&e.condition) + 4).sum()
+}
+
 /// Each condition of `q`, in source order, with the query that flips it.
 pub(crate) fn mutants(q: &Query, src: &str) -> Vec<(Condition, Query)> {
     let map = SourceMap::new(src);
