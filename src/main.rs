@@ -72,7 +72,8 @@ pub struct TestArgs {
     #[arg(long)]
     pub require_cases: bool,
     /// Benign corpora (JSON / NDJSON): any alert on them fails, unless a rule's case file lists
-    /// it as a known false positive of that file (`[[benign]]`).
+    /// it as a known false positive of that file (`[[benign]]`). It takes every value after it:
+    /// give the PATHs first (`eqlite test rules/ --benign a.ndjson b.ndjson`).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub benign: Vec<PathBuf>,
 }
