@@ -74,4 +74,9 @@ if ! python3 -c 'import eql' 2>/dev/null; then
   step "pip install eql"
   python3 -m pip install -q eql
 fi
+# A JUnit XML reader: tests/kubelet.rs checks `eqlite test --junit` with it.
+if ! python3 -c 'import junitparser' 2>/dev/null; then
+  step "pip install junitparser"
+  python3 -m pip install -q junitparser
+fi
 step "ok"

@@ -23,6 +23,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p eqlite
 section "core, CLI, conformance, corpus, kubelet pack, quickstart doctest (native)"
 cargo test -q --workspace --exclude eqlite-wasm --exclude eqlite-fluent-bit
 
+section "the kubelet pack's own cases, with full decisive clause coverage (eqlite test)"
+out="$(cargo run -q -- test rules/ --min-coverage 100 --require-cases)" || { echo "$out"; exit 1; }
+tail -n 1 <<<"$out"
+
 section "the crate as published: cargo package, then build, test and install the packaged crate"
 bash scripts/package-check.sh
 

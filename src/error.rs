@@ -21,6 +21,8 @@ pub enum ErrorKind {
     RuleFile,
     /// A rule with the same id is already loaded.
     Duplicate,
+    /// A test-case file (`*.tests.toml`) is not valid, or names a rule that is not loaded.
+    CaseFile,
     /// A resource limit was reached (query length, nesting, list size, regex memory, rules in a
     /// set, event size).
     Limit,
@@ -31,13 +33,14 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// A stable lowercase name: `parse`, `verify`, `rule_file`, `duplicate`, `limit`, `event`, `io`.
+    /// A stable lowercase name: `parse`, `verify`, `rule_file`, `duplicate`, `case_file`, `limit`, `event`, `io`.
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::Parse => "parse",
             ErrorKind::Verify => "verify",
             ErrorKind::RuleFile => "rule_file",
             ErrorKind::Duplicate => "duplicate",
+            ErrorKind::CaseFile => "case_file",
             ErrorKind::Limit => "limit",
             ErrorKind::Event => "event",
             ErrorKind::Io => "io",

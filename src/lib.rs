@@ -63,6 +63,7 @@ mod ruleset;
 mod span;
 mod stream;
 mod summary;
+pub mod testing;
 mod time;
 mod toml_read;
 mod value;
@@ -75,7 +76,7 @@ pub use error::{render_all, Error, ErrorKind, Position};
 pub use event::Event;
 pub use explain::{Decision, Explanation, JoinKey, StageExplanation};
 pub use field_types::{float_text, FieldType, FieldTypes, Read, Resolved, TypeTable};
-pub use pack::{files_under, toml_files, LoadReport, Pack, RuleFile, Skipped};
+pub use pack::{case_files, files_under, toml_files, LoadReport, Pack, RuleFile, Skipped};
 pub use parser::{parse_query, parse_query_with, Limits};
 pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVERITIES};
 pub use ruleset::{Options, RuleSet};
@@ -84,7 +85,7 @@ pub use stream::{
     run_all, sequence_progress, FilledStage, KeyProgress, SequenceProgress, Stats, Stop, Stream, StreamOptions,
 };
 pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
-pub use time::{rfc3339, Nanos};
+pub use time::{parse_duration, rfc3339, Nanos};
 pub use value::Value;
 
 /// The engine's internals, for the fuzz targets, benchmarks and white-box tests of this

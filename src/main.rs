@@ -22,7 +22,8 @@ use std::process::ExitCode;
     eqlite explain --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef event.json\n  \
     eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n  \
     eqlite rules --tag T1613                        the rules for a MITRE ATT&CK technique\n  \
-    eqlite fields events.ndjson                     fields the rules need that the events lack\n\n\
+    eqlite fields events.ndjson                     fields the rules need that the events lack\n  \
+    eqlite test rules/ --min-coverage 100           run the rules' cases (NAME.tests.toml), with coverage\n\n\
 Exit status: 0 success; 1 error (bad rule, unreadable file); 2 some events were invalid and skipped.")]
 struct Cli {
     #[command(subcommand)]
@@ -75,6 +76,13 @@ enum Command {
         eqlite fields events.ndjson                     the kubelet pack against your events\n  \
         eqlite fields --rules my-rules/ logs/ --format json")]
     Fields(FieldsArgs),
+    /// Run the test cases of rules (NAME.tests.toml beside NAME.toml), with clause coverage.
+    ///
+    /// Prints ✓/✗ per rule and case; a failure shows expected vs. got and the clause that decided
+    /// it, with a caret under it in the query. A condition is decisive in a case when flipping it
+    /// alone would change the rule's outcome; coverage is the share of conditions some case makes
+    /// decisive. Exit status 1 on any failure, error or policy (--min-coverage, --require-cases).
+    Test(TestArgs),
 }
 
 /// How `rules` and `fields` print.
@@ -103,6 +111,31 @@ pub struct FieldsArgs {
     /// Events: files, directories, `-` or nothing for stdin (as for scan).
     #[arg(value_name = "PATH")]
     pub input: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct TestArgs {
+    /// Rule files, case files (*.tests.toml), or directories searched recursively for both (a
+    /// rule's case file and a case file's rule are taken along). Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// `text` (✓/✗ for people) or `json` (the results and coverage as data).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Also write JUnit XML (one testcase per case) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Fail every rule whose decisive clause coverage is below PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub min_coverage: Option<f64>,
+    /// Fail every rule without at least one firing and one non-firing case.
+    #[arg(long)]
+    pub require_cases: bool,
+    /// Benign corpora (JSON / NDJSON): any alert on them fails, unless a rule's case file lists
+    /// it as a known false positive of that file (`[[benign]]`). It takes every value after it:
+    /// give the PATHs first (`eqlite test rules/ --benign a.ndjson b.ndjson`).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub benign: Vec<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -244,6 +277,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cli::check::run(a),
         Command::Rules(a) => cli::rules::rules(a),
         Command::Fields(a) => cli::rules::fields(a),
+        Command::Test(a) => cli::test::run(a),
     };
     match result {
         Ok(code) => code,

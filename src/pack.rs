@@ -140,10 +140,22 @@ impl LoadReport {
     }
 }
 
-/// The rule files a path names: the path itself if it is a file, else every `*.toml` below it,
-/// in path order. The error names the path that could not be read.
+/// The rule files a path names: the path itself if it is a file, else every `*.toml` below it
+/// but case files (`*.tests.toml`, see [`crate::testing`]), in path order. The error names the
+/// path that could not be read.
 pub fn toml_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    files_under(path, |p| p.extension().is_some_and(|x| x == "toml"))
+    files_under(path, |p| p.extension().is_some_and(|x| x == "toml") && !is_case_file(&p.to_string_lossy()))
+}
+
+/// The case files (`*.tests.toml`) a path names: the path itself if it is a file, else every one
+/// below it, in path order.
+pub fn case_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    files_under(path, |p| is_case_file(&p.to_string_lossy()))
+}
+
+/// Whether a path names a case file (`*.tests.toml`, see [`crate::testing`]), not a rule file.
+pub fn is_case_file(name: &str) -> bool {
+    name.ends_with(".tests.toml")
 }
 
 /// The files a path names: the path itself if it is a file, else every file below it (searched

@@ -151,6 +151,22 @@ impl<'a, 'i> Table<'a, 'i> {
             .collect()
     }
 
+    /// Refuses a key not in `allowed`, at the key: a misspelt key must not pass silently.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), Error> {
+        match self.table.iter().find(|(k, _)| !allowed.contains(&k.get_ref().as_ref())) {
+            Some((k, _)) => Err(self.doc.error(
+                k.span(),
+                &format!("unknown key `{}` (expected one of {})", self.key(k.get_ref()), allowed.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// An error at `span` of the document's text.
+    pub fn error(&self, span: Range<usize>, message: &str) -> Error {
+        self.doc.error(span, message)
+    }
+
     fn child(&self, key: &str, table: &'a DeTable<'i>, value: &Spanned<DeValue<'i>>) -> Table<'a, 'i> {
         Table { doc: self.doc, path: self.key(key), table, span: value.span() }
     }

@@ -10,6 +10,7 @@ import { initRulesPane, renderCustomState, setRules, updateRuleBadges } from "./
 import { initSamplesMenu } from "./samples-menu.js";
 import { initShare, restoreFromHash } from "./share.js";
 import { state } from "./state.js";
+import { initTestsPane, renderTests } from "./tests-pane.js";
 import { el } from "./ui.js";
 
 function onResult(r) {
@@ -21,6 +22,7 @@ function onResult(r) {
   if (sameEvents) renderInputErrors(r);
   renderResults(r);
   updateRuleBadges();
+  renderTests(r.tests);
 }
 
 connect({ ready: setRules, result: onResult });
@@ -28,6 +30,7 @@ initRulesPane();
 initEventsPane();
 initSamplesMenu();
 initShare();
+initTestsPane();
 
 // Ctrl+Enter evaluates at once, without waiting for the pause in typing.
 document.addEventListener("keydown", (e) => {

@@ -99,6 +99,7 @@ export function evaluateNow() {
     eventsVersion: state.eventsVersion,
     custom: state.custom.slice(),
     draft: state.draft,
+    tests: state.tests.slice(),
   };
   if (session.sentVersion !== state.eventsVersion) msg.events = state.events;
   session.inFlight = msg.seq;

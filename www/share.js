@@ -13,6 +13,7 @@ export async function restoreFromHash() {
   try {
     const s = await decodeState(m[1]);
     state.custom = s.custom;
+    state.tests = s.tests;
     setDraft(s.draft);
     loadText(s.events);
     return true;

@@ -9,6 +9,8 @@ export const state = {
   eventsVersion: 0,
   custom: [],
   draft: "",
+  // Saved test cases: { ruleId, name, expect: "fires" | "silent", events } (see cases.js).
+  tests: [],
   // True while the Events area shows only the beginning of a large input (see events-pane.js).
   largeMode: false,
   // What the engine said last: the loaded rules (and a key of their list, to re-render only when
@@ -49,7 +51,7 @@ async function pipe(bytes, stream) {
 }
 
 export async function encodeState() {
-  const json = JSON.stringify({ v: 1, e: state.events, c: state.custom, d: state.draft });
+  const json = JSON.stringify({ v: 1, e: state.events, c: state.custom, d: state.draft, t: state.tests });
   const raw = new TextEncoder().encode(json);
   if (typeof CompressionStream === "function") {
     try {
@@ -72,5 +74,10 @@ export async function decodeState(frag) {
     events: typeof obj.e === "string" ? obj.e : "",
     custom: Array.isArray(obj.c) ? obj.c.filter((x) => typeof x === "string") : [],
     draft: typeof obj.d === "string" ? obj.d : "",
+    tests: Array.isArray(obj.t)
+      ? obj.t
+          .filter((t) => t && typeof t.ruleId === "string" && typeof t.name === "string" && typeof t.events === "string")
+          .map((t) => ({ ruleId: t.ruleId, name: t.name, expect: t.expect === "silent" ? "silent" : "fires", events: t.events }))
+      : [],
   };
 }

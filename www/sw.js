@@ -2,7 +2,7 @@
 // rebuilt page or engine is picked up at once), the cache when offline. Same-origin GETs only;
 // nothing the analyst pastes is ever sent anywhere (it stays in the page and the URL fragment).
 
-const CACHE = "eqlite-playground-v2";
+const CACHE = "eqlite-playground-v3";
 const SHELL = [
   "./",
   "index.html",
@@ -16,6 +16,8 @@ const SHELL = [
   "results.js",
   "samples-menu.js",
   "share.js",
+  "tests-pane.js",
+  "cases.js",
   "worker.js",
   "explain-utils.js",
   "explain-view.js",

@@ -1,12 +1,14 @@
 // The playground's engine, off the main thread. Holds one eqlite Engine (the kubelet pack plus
 // the analyst's own rules), evaluates the pasted events and explains the interesting ones.
 //
-// Messages in:  { type: "evaluate", seq, eventsVersion, events?, custom: string[], draft: string }
+// Messages in:  { type: "evaluate", seq, eventsVersion, events?, custom: string[], draft: string,
+//                 tests: { ruleId, name, expect, events }[] }
 //               { type: "explain", seq, ruleId, positions: number[] }
 // Messages out: { type: "ready", version, rules } | { type: "fatal", message }
 //               { type: "result", seq, … } | { type: "explained", seq, … }
 
 import init, { Engine, check, checkRuleToml, splitEvents, version } from "./pkg/eqlite.js";
+import { byRule, caseFileToml } from "./cases.js";
 import { closeness, eventSummary, stageOfMembers, treeLabels } from "./explain-utils.js";
 
 /** Alerts listed per rule. */
@@ -279,6 +281,17 @@ function sequenceProgress(id) {
   }
 }
 
+/** Every saved case, run per rule through engine.test: the reports, or why a rule's could not run. */
+function runTests(tests) {
+  return byRule(tests || []).map(([ruleId, cases]) => {
+    try {
+      return { ruleId, report: engine.test(caseFileToml(ruleId, cases)) };
+    } catch (err) {
+      return { ruleId, error: String((err && err.message) || err) };
+    }
+  });
+}
+
 /** The engine's items are the split's (one splitter: always, unless something went wrong). */
 function alignedWithEngine(batch, items) {
   if (batch.events !== items.length) return false;
@@ -343,6 +356,7 @@ function evaluate(msg) {
     progress: withProgress && ruleById(id)?.kind === "sequence" ? sequenceProgress(id) : null,
   }));
   const explainMs = now() - tExplain;
+  const tests = runTests(msg.tests);
 
   return {
     type: "result",
@@ -362,6 +376,7 @@ function evaluate(msg) {
     fired,
     notFired,
     nearMiss: { scanned: near.scanned, total: near.total },
+    tests,
     timing: { rulesMs, splitMs, evalMs, explainMs, totalMs: now() - t0 },
   };
 }

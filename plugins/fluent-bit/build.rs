@@ -35,7 +35,8 @@ fn main() {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("EQLITE_FLUENT_BIT_RULES={}: {e}", dir.display()))
             .map(|e| e.expect("a directory entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            // Case files (`*.tests.toml`) are tests of the rules, not rules.
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.to_string_lossy().ends_with(".tests.toml"))
             .collect();
         paths.sort();
         assert!(!paths.is_empty(), "EQLITE_FLUENT_BIT_RULES={}: no *.toml rule files", dir.display());
@@ -53,7 +54,8 @@ fn main() {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&rules)
             .unwrap_or_else(|e| panic!("{}: {e}", rules.display()))
             .map(|e| e.expect("a directory entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            // Case files (`*.tests.toml`) are tests of the rules, not rules.
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.to_string_lossy().ends_with(".tests.toml"))
             .collect();
         paths.sort();
         for f in paths {

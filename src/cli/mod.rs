@@ -8,6 +8,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod test;
 
 use crate::RuleArgs;
 use eqlite::input::{self, SplitOptions};
@@ -87,22 +88,7 @@ pub fn load(args: &RuleArgs) -> Result<Rules, String> {
     Ok(Rules { set, skipped, errors })
 }
 
-/// `30s`, `5m`, `1h`, `500ms`, `0`.
-pub fn parse_duration(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().map_err(|_| format!("`{s}` is not a duration such as 30s or 5m"))?;
-    let f = match unit {
-        "" | "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}` (ms, s, m, h, d)")),
-    };
-    n.checked_mul(f).ok_or_else(|| format!("`{s}` is too long"))
-}
+pub use eqlite::parse_duration;
 
 fn open(path: Option<&Path>) -> Result<Box<dyn Read>, String> {
     match path {

@@ -97,6 +97,20 @@ async function expand(item) {
   return det;
 }
 
+/** Shares the page's state, opens the link in a new page and waits for it to hold `text`. */
+async function reopenShared(text) {
+  await page.getByRole("button", { name: "Share link" }).click();
+  await page.waitForFunction(() => location.hash.startsWith("#s="));
+  const url = page.url();
+  const p2 = await context.newPage();
+  watch(p2);
+  await openPage(p2);
+  await p2.goto(url);
+  await p2.waitForFunction((t) => document.getElementById("events").value === t, text);
+  await settled(p2);
+  return p2;
+}
+
 async function openPage(p) {
   await p.goto(server.url);
   await p.waitForFunction(() => document.getElementById("engine-status").classList.contains("ok"), null, { timeout: 30000 });
@@ -396,15 +410,7 @@ describe("playground page", () => {
     await events().fill(text);
     await page.getByLabel("Your rule", { exact: true }).fill('process where process.name == "curl"');
     await settled();
-    await page.getByRole("button", { name: "Share link" }).click();
-    await page.waitForFunction(() => location.hash.startsWith("#s="));
-    const url = page.url();
-    const p2 = await context.newPage();
-    watch(p2);
-    await openPage(p2);
-    await p2.goto(url);
-    await p2.waitForFunction((t) => document.getElementById("events").value === t, text);
-    await settled(p2);
+    const p2 = await reopenShared(text);
     assert.equal(await p2.getByLabel("Your rule", { exact: true }).inputValue(), 'process where process.name == "curl"');
     await p2.getByRole("region", { name: "Results" }).getByText("Draft query", { exact: true }).waitFor();
     await p2.close();
@@ -431,6 +437,52 @@ describe("playground page", () => {
     await page.getByLabel("Your rule", { exact: true }).fill("");
     await events().fill("");
     await settled();
+  });
+
+  test("a case saved from pasted events travels in the share link, passes, and fails once the event changes", async () => {
+    const text = JSON.stringify(attackEvent());
+    await events().fill(text);
+    await settled();
+    const tests = page.getByRole("region", { name: "Tests" });
+    await tests.getByLabel("Rule", { exact: true }).selectOption({ label: RULE_D4C });
+    await tests.getByLabel("Case name", { exact: true }).fill("curl to the kubelet");
+    await tests.getByRole("button", { name: "Save these events as a case" }).click();
+    await settled();
+    const cases = () => tests.getByRole("list", { name: `Cases of ${RULE_D4C}` });
+    // The expectation comes from the verdict: the rule fired, so the case expects it to.
+    assert.equal(await cases().getByLabel("Expectation of curl to the kubelet").inputValue(), "fires");
+    await page.waitForFunction(() => document.getElementById("tests-summary").textContent === "1 of 1 passed");
+    // The case file offered for download is one `eqlite test` reads: the engine runs it the same.
+    const [download] = await Promise.all([page.waitForEvent("download"), tests.getByRole("link", { name: "Download case file" }).click()]);
+    assert.equal(download.suggestedFilename(), `${RULE_D4C_ID}.tests.toml`);
+    const caseFile = fs.readFileSync(await download.path(), "utf8");
+    const engine = new eqlite.Engine();
+    engine.loadDefaultRules();
+    const report = engine.test(caseFile);
+    assert.deepEqual(report.cases.map((c) => [c.name, c.passed]), [["curl to the kubelet", true]]);
+    // The query is shown with the conditions no case made decisive marked, as the engine counts them.
+    const uncovered = report.conditions.filter((c) => c.decisiveIn.length === 0 && !c.excused);
+    assert.equal(await tests.locator("pre.coverage-view mark.uncovered").count(), uncovered.length);
+    assert.equal(await tests.locator(".test-coverage").innerText(), `coverage ${Math.round(report.coverage * 10) / 10}%`);
+    const p2 = await reopenShared(text);
+    const tests2 = p2.getByRole("region", { name: "Tests" });
+    await p2.waitForFunction(() => document.getElementById("tests-summary").textContent === "1 of 1 passed");
+    await tests2.getByRole("list", { name: `Cases of ${RULE_D4C}` }).getByText("curl to the kubelet", { exact: true }).waitFor();
+    await shot("tests-case-passes", p2);
+    // Editing the case's event (port 10251: no kubelet) re-runs it: it fails, with the deciding clause.
+    await tests2.locator("details.test-edit summary").click();
+    await tests2.getByLabel("Events of curl to the kubelet").fill(JSON.stringify(benignEvent()));
+    await p2.waitForFunction(() => document.getElementById("tests-summary").textContent === "0 of 1 passed");
+    const why = await tests2.locator(".test-case.fail pre.test-why").innerText();
+    assert.match(why, /got no alert/);
+    assert.match(why, /deciding clause: /);
+    assert.match(why, /\^/);
+    await shot("tests-case-fails", p2);
+    // Changing the expectation to match makes it pass again.
+    await tests2.getByLabel("Expectation of curl to the kubelet").selectOption("silent");
+    await p2.waitForFunction(() => document.getElementById("tests-summary").textContent === "1 of 1 passed");
+    await p2.close();
+    engine.free();
   });
 
   test("dark mode renders the same results", async () => {

@@ -128,7 +128,7 @@ export interface SequenceProgress {
 
 /** A problem with a query or rule, positioned in the text that was checked. */
 export interface Diagnostic {
-  /** "parse", "verify", "rule_file", "duplicate", "limit", "event" or "io". */
+  /** "parse", "verify", "rule_file", "duplicate", "case_file", "limit", "event" or "io". */
   kind: string;
   message: string;
   /** 1-based line and column (column in characters). */
@@ -244,6 +244,56 @@ export interface QueryMeta {
 
 /** An event: a JSON object, or its JSON text. */
 export type EventInput = object | string;
+
+/** A condition of a rule's query, and the cases in which flipping it alone changes the outcome. */
+export interface TestCondition {
+  /** "comparison", "in", ":", "like", "regex", "function", "field", "not", "stage", "missing event", "join key", "until", "maxspan" or "runs". */
+  kind: string;
+  text: string;
+  /** Byte span in the query, and 1-based line and column (characters). */
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+  decisiveIn: string[];
+  /** Why it is left out of coverage, when the case file excuses it. */
+  excused?: string;
+}
+
+/** What a case expects: "fires", "silent", or exact alerts (event positions, in order). */
+export type TestExpect = "fires" | "silent" | { alerts: number[][] };
+
+export interface TestCaseResult {
+  name: string;
+  /** "case", or "benign" for a baseline. */
+  kind: "case" | "benign";
+  /** Line of the case in the case file. */
+  line: number;
+  passed: boolean;
+  expected: TestExpect;
+  /** The alerts the rule produced, each the positions of its events. */
+  got: number[][];
+  /** Why the case could not run, or what failed a baseline. */
+  error: string | null;
+  /** For a failure: the clause that decided it, with the query line and a caret. */
+  deciding: { condition: Omit<TestCondition, "decisiveIn" | "excused">; reason: string; snippet: string; alternatives: Omit<TestCondition, "decisiveIn" | "excused">[] } | null;
+}
+
+/** A case file run against its rule (`engine.test`), with decisive clause coverage. */
+export interface RuleTestReport {
+  ruleId: string;
+  ruleName: string;
+  origin: string;
+  casesOrigin: string | null;
+  cases: TestCaseResult[];
+  conditions: TestCondition[];
+  /** Problems of the case file found against the query (an excused clause the query lacks). */
+  errors: string[];
+  /** Decisive conditions in percent of the counted ones (100 for a query without any). */
+  coverage: number;
+  firingCases: number;
+  silentCases: number;
+}
 "#;
 
 fn camel(s: &str) -> String {
@@ -415,6 +465,8 @@ extern "C" {
     pub type EngineOptions;
     #[wasm_bindgen(typescript_type = "QueryMeta")]
     pub type QueryMeta;
+    #[wasm_bindgen(typescript_type = "Record<string, string>")]
+    pub type TestFiles;
 }
 
 #[wasm_bindgen]
@@ -786,6 +838,38 @@ impl Engine {
                 .collect::<Vec<_>>()
         })?;
         to_js(&reports)
+    }
+}
+
+/// The files a case file names, given by the caller as `{ path: text }`.
+struct Given(std::collections::HashMap<String, String>);
+
+impl eqlite::testing::Files for Given {
+    fn read(&mut self, path: &str) -> Result<eqlite::testing::Loaded, String> {
+        let text = self.0.get(path).ok_or_else(|| format!("{path}: not among the files given"))?;
+        Ok(eqlite::testing::Loaded { key: path.to_string(), text: text.clone() })
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Runs a case file (the `*.tests.toml` format of `eqlite test`) against its rule, which must
+    /// be loaded: each case on a fresh engine, with decisive clause coverage. `files` gives the
+    /// text of the files it names (`events_file`, `[[benign]]`) by path.
+    #[wasm_bindgen(unchecked_return_type = "RuleTestReport")]
+    pub fn test(&self, cases: &str, files: Option<TestFiles>) -> Result<JsValue, JsValue> {
+        let file = eqlite::testing::parse_cases(cases, "cases").map_err(|e| diag_error(&e))?;
+        let Some(rule) = self.rules.position(&file.rule_id).and_then(|i| self.rules.rule(i)) else {
+            let msg = format!("cases: no rule with id {:?} is loaded", file.rule_id);
+            return Err(diag_error(&Error::new(ErrorKind::CaseFile, cases, file.rule_id_span, msg)));
+        };
+        let files = match files.map(JsValue::from) {
+            Some(f) if f.is_object() => from_js(&f, "files")?,
+            _ => Default::default(),
+        };
+        let report = eqlite::testing::run_rule(rule, self.rules.options(), Some(&file), &[], &mut Given(files))
+            .map_err(|e| diag_error(&e))?;
+        to_js(&report)
     }
 }
 

@@ -360,3 +360,56 @@ fn explanations_answer_the_next_question() {
     let stages = Array::from(&e.explain_alert(alert, members).unwrap());
     assert_eq!(get(&stages.get(0), "timestampField").as_string().unwrap(), "@timestamp");
 }
+
+#[wasm_bindgen_test]
+fn a_case_file_runs_against_its_rule_with_coverage() {
+    let e = engine();
+    let attack = ATTACK.replace('\n', "");
+    let benign = BENIGN.replace('\n', "");
+    let cases = format!(
+        "rule_id = \"{D4C_RULE}\"\n[[case]]\nname = \"curl to the kubelet\"\nexpect = \"fires\"\nevents = '{attack}'\n\
+         [[case]]\nname = \"curl to a web site\"\nexpect = \"silent\"\nevents_file = \"benign.json\"\n"
+    );
+    let files = JSON::parse(&format!("{{\"benign.json\": {}}}", serde_json_string(&benign))).unwrap();
+    let report = e.test(&cases, Some(files.clone().unchecked_into())).unwrap();
+    assert_eq!(get(&report, "ruleId").as_string().unwrap(), D4C_RULE);
+    let results = Array::from(&get(&report, "cases"));
+    assert_eq!(results.length(), 2);
+    assert!(results.iter().all(|c| get(&c, "passed").as_bool() == Some(true)), "{}", json(&report));
+    assert_eq!(get(&results.get(0), "expected").as_string().unwrap(), "fires");
+    assert_eq!(json(&get(&results.get(0), "got")), "[[0]]");
+    // A query of `and`s: the firing case makes every condition decisive. The benign curl differs
+    // from the attack in its URL only, so in it the args pattern alone is decisive.
+    assert_eq!(get(&report, "coverage").as_f64(), Some(100.0));
+    let conditions = Array::from(&get(&report, "conditions"));
+    let decisive_in = |case: &str| -> Vec<String> {
+        conditions
+            .iter()
+            .filter(|c| Array::from(&get(c, "decisiveIn")).iter().any(|n| n.as_string().as_deref() == Some(case)))
+            .map(|c| get(&c, "text").as_string().unwrap())
+            .collect()
+    };
+    assert_eq!(decisive_in("curl to the kubelet").len() as u32, conditions.length());
+    let benign_decisive = decisive_in("curl to a web site");
+    assert_eq!(benign_decisive.len(), 1, "{benign_decisive:?}");
+    assert!(benign_decisive[0].starts_with("process.args like"), "{benign_decisive:?}");
+    // A wrong expectation fails with the deciding clause; a file not given is the case's error.
+    let wrong = cases.replacen("expect = \"fires\"", "expect = \"silent\"", 1);
+    let report = e.test(&wrong, Some(files.unchecked_into())).unwrap();
+    let first = Array::from(&get(&report, "cases")).get(0);
+    assert_eq!(get(&first, "passed").as_bool(), Some(false));
+    assert!(get(&get(&first, "deciding"), "snippet").as_string().unwrap().contains('^'), "{}", json(&first));
+    let report = e.test(&cases, None).unwrap();
+    let second = Array::from(&get(&report, "cases")).get(1);
+    assert_eq!(get(&second, "error").as_string().unwrap(), "benign.json: not among the files given");
+    // Case-file errors throw with their position.
+    let err = e.test("rule_id = \"nope\"\n", None).unwrap_err();
+    assert_eq!(get(&err, "line").as_f64(), Some(1.0));
+    assert!(get(&err, "message").as_string().unwrap().contains("no rule with id \"nope\""));
+    let err = e.test("rule_id = \"x\"\n[[case]]\nname = 1\n", None).unwrap_err();
+    assert_eq!(get(&err, "line").as_f64(), Some(3.0));
+}
+
+fn serde_json_string(s: &str) -> String {
+    JSON::stringify(&JsValue::from_str(s)).unwrap().as_string().unwrap()
+}

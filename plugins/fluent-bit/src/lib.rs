@@ -541,7 +541,7 @@ pub fn rule_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && !eqlite::testing::is_case_file(&p.to_string_lossy()))
         .collect();
     files.sort();
     files

@@ -1,6 +1,6 @@
 // Type-checked (tsc --noEmit, strict, skipLibCheck false, lib ES2022 + DOM: see tsconfig.json)
 // against the shipped declarations: the public API has real types.
-import init, { Engine, check, initSync, type Alert, type ExplanationNode, type Diagnostic, type BatchResult, type RuleInfo, type Severity, type SequenceProgress, type SequenceStop } from "eqlite";
+import init, { Engine, check, initSync, type Alert, type ExplanationNode, type Diagnostic, type BatchResult, type RuleInfo, type Severity, type SequenceProgress, type SequenceStop, type RuleTestReport, type TestExpect } from "eqlite";
 import wasmModule from "eqlite/eqlite_bg.wasm";
 
 const engine: Engine = new Engine({ latenessMs: 1000 });
@@ -39,6 +39,14 @@ const ready: Promise<unknown> = init({ module_or_path: new URL("https://example.
 const kind: "event" | "sequence" | "sample" = rules[0].kind;
 console.log(n, first, positions, lines, trees.length, column, severity, alertSeverity, kind, exportsOf, ready);
 
+// Test cases of a rule (the `*.tests.toml` format of `eqlite test`), with the files they name.
+const report: RuleTestReport = engine.test('rule_id = "r"\n', { "events.ndjson": "{}" });
+const failed: string[] = report.cases.filter((c) => !c.passed).map((c) => `${c.name}: ${c.deciding?.snippet ?? c.error ?? ""}`);
+const uncovered: string[] = report.conditions.filter((c) => c.decisiveIn.length === 0 && !c.excused).map((c) => `${c.line}:${c.column} ${c.text}`);
+const expected: TestExpect = report.cases[0].expected;
+const exact: number[][] | undefined = typeof expected === "object" ? expected.alerts : undefined;
+console.log(report.coverage, failed, uncovered, exact, engine.test("rule_id = \"r\"\n"));
+
 // The public surface has no `any`: each of these fails to compile if a type degrades to `any`.
 type IsAny<T> = 0 extends 1 & T ? true : false;
 const noAny: [
@@ -50,7 +58,8 @@ const noAny: [
   IsAny<ReturnType<Engine["stats"]>>,
   IsAny<ReturnType<typeof check>>,
   IsAny<Parameters<Engine["evaluate"]>[0]>,
-] = [false, false, false, false, false, false, false, false];
+  IsAny<ReturnType<Engine["test"]>>,
+] = [false, false, false, false, false, false, false, false, false];
 console.log(noAny);
 
 // Why a sequence did not fire, and the explanation fields that answer the next question.
