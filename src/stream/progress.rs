@@ -12,7 +12,8 @@ use crate::ruleset::{Body, RuleSet};
 use crate::time::{Nanos, NANOS_PER_MS};
 use crate::value::Value;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 /// How far a sequence rule got, per join key, over a set of events.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -117,14 +118,19 @@ pub fn sequence_progress<'e>(
         }
         records.push(rec);
     }
-    records.sort();
+    // In time order; the heap (which the reorder buffer instantiates already) costs the npm
+    // package less than another sort.
+    let mut heap: BinaryHeap<Reverse<Record>> = records.into_iter().map(Reverse).collect();
     let mut per_key: Vec<(KeyTuple, Tracker)> = Vec::new();
     let mut index: HashMap<KeyTuple, usize> = HashMap::new();
-    for rec in &records {
-        let keys = rec.stages.iter().flat_map(|(_, k)| k).chain(&rec.until);
-        let mut seen: Vec<&KeyTuple> = keys.collect();
-        seen.sort();
-        seen.dedup();
+    while let Some(Reverse(rec)) = heap.pop() {
+        let rec = &rec;
+        let mut seen: Vec<&KeyTuple> = Vec::new();
+        for k in rec.stages.iter().flat_map(|(_, k)| k).chain(&rec.until) {
+            if !seen.contains(&k) {
+                seen.push(k);
+            }
+        }
         for key in seen {
             let i = *index.entry(key.clone()).or_insert_with(|| {
                 per_key.push((key.clone(), Tracker::default()));
@@ -134,8 +140,15 @@ pub fn sequence_progress<'e>(
         }
     }
     let fields = &rs.fields;
-    let mut keys: Vec<KeyProgress> = per_key.into_iter().map(|(k, t)| t.finish(spec, k)).collect();
-    keys.sort_by_key(|k| (!k.fired, std::cmp::Reverse(k.filled.len())));
+    let done: Vec<KeyProgress> = per_key.into_iter().map(|(k, t)| t.finish(spec, k)).collect();
+    // Fired keys first, then by stages filled, most first; keys in first-seen order otherwise.
+    let most = done.iter().map(|k| k.filled.len()).max().unwrap_or(0);
+    let mut keys = Vec::with_capacity(done.len());
+    for fired in [true, false] {
+        for len in (0..=most).rev() {
+            keys.extend(done.iter().filter(|k| k.fired == fired && k.filled.len() == len).cloned());
+        }
+    }
     let base = fields.name(rs.timestamp_field).to_string();
     let timestamp_field = match r.timestamp_override {
         Some(f) => format!("{}, else {base}", fields.name(f)),

@@ -911,32 +911,22 @@ impl Engine {
     }
 
     /// "Why did this sequence not fire?": per join key, how far sequence rule `ruleId` got over
-    /// `events` (text split as `evaluateBatch` splits it, or an array; invalid items are skipped
-    /// but keep their positions), in time order.
+    /// `events` (text split as `evaluateBatch` splits it; invalid items are skipped but keep
+    /// their positions), in time order.
     #[wasm_bindgen(js_name = sequenceProgress, unchecked_return_type = "SequenceProgress")]
     pub fn sequence_progress(
         &self,
         #[wasm_bindgen(js_name = ruleId)] rule_id: &str,
-        #[wasm_bindgen(unchecked_param_type = "string | EventInput[]")] events: JsValue,
+        events: &js_sys::JsString,
     ) -> Result<JsValue, JsValue> {
         let i = self.rules.position(rule_id).ok_or_else(|| error(&format!("no rule with id `{rule_id}` is loaded")))?;
-        let mut owned = Vec::new();
-        if let Some(text) = events.dyn_ref::<js_sys::JsString>() {
-            let mut buf = Vec::new();
-            let text = text_in(&mut buf, text)?;
-            for (p, item) in input::split(&text).into_iter().enumerate() {
-                if let Some(ev) = item.ok().and_then(|raw| self.rules.read_json(raw.json).ok()) {
-                    owned.push((p as u64, ev.into_owned()));
-                }
-            }
-        } else {
-            for (p, e) in js_sys::Array::from(&events).iter().enumerate() {
-                if let Ok(ev) = with_event(&self.rules, &e, |ev| ev.clone().into_owned()) {
-                    owned.push((p as u64, ev));
-                }
-            }
-        }
-        let progress = eqlite::sequence_progress(&self.rules, i, owned.iter().map(|(p, e)| (*p, e)))
+        let mut buf = Vec::new();
+        let text = text_in(&mut buf, events)?;
+        let items = input::split(&text);
+        let read: Vec<_> =
+            items.iter().map(|item| item.as_ref().ok().and_then(|raw| self.rules.read_json(raw.json).ok())).collect();
+        let events = read.iter().enumerate().filter_map(|(p, e)| e.as_ref().map(|e| (p as u64, e)));
+        let progress = eqlite::sequence_progress(&self.rules, i, events)
             .ok_or_else(|| error(&format!("rule `{rule_id}` is not a sequence")))?;
         to_js(&progress)
     }
