@@ -288,10 +288,12 @@ function missSubline(m, r) {
     return sub;
   }
   const stages = m.miss.stages.filter((s) => s.label !== "until");
-  const allMatched = stages.every((s) => s.matched);
+  const allMatched = stages.every((s) => s.matched && !s.prevents);
   stages.forEach((s, i) => {
     if (i) sub.append(" ");
-    sub.append(h("span", `stage-pill ${s.matched ? "o-true" : "o-false"}`, mark(s.matched), `${s.label.replace("Stage ", "stage ")}${s.matched ? " " + eventRef(s.event) : ""}`));
+    const good = s.matched && !s.prevents;
+    const tail = s.prevents ? ` ${eventRef(s.event)} prevents` : s.matched ? " " + eventRef(s.event) : "";
+    sub.append(h("span", `stage-pill ${good ? "o-true" : "o-false"}`, mark(good), `${s.label.replace("Stage ", "stage ")}${tail}`));
   });
   sub.append(" ", h("span", "muted", allMatched ? "— every stage matched an event, but join keys, order or maxspan kept them apart" : "— a stage found no matching event"));
   return sub;
@@ -360,7 +362,7 @@ function buildMissBody(bodyEl, m, r) {
     if (head) p.append(": ", h("code", "", head));
     bodyEl.append(p);
     const real = stages.filter((s) => s.label !== "until");
-    if (real.every((s) => s.matched)) {
+    if (real.every((s) => s.matched && !s.prevents)) {
       bodyEl.append(
         h(
           "p",
@@ -381,8 +383,10 @@ function buildMissBody(bodyEl, m, r) {
   }
   for (const st of m.miss.stages) {
     const art = h("article", "member");
-    const tag = m.miss.sequence ? h("span", `stage ${st.matched ? "o-true" : "o-false"}`, st.label) : null;
-    const verdict = st.matched
+    const tag = m.miss.sequence ? h("span", `stage ${st.matched && !st.prevents ? "o-true" : "o-false"}`, st.label) : null;
+    const verdict = st.prevents
+      ? h("span", "verdict o-false", mark(false), "prevents the match:")
+      : st.matched
       ? h("span", "verdict o-true", mark(true), "matched by")
       : h("span", "verdict o-false", mark(st.tree.result), m.miss.sequence ? "no match; closest" : "closest");
     const headParts = eventHeader(st.event, tag);

@@ -251,7 +251,8 @@ function nearMisses(notFired, started) {
       rep.explanations.forEach((tree, i) => {
         const score = closeness(tree);
         const cur = m.stages[i];
-        if (!cur || score > cur.score) m.stages[i] = { position: p, score, tree, matched: tree.result === true };
+        // An event matching a missing-event stage prevents the sequence (the core marks it).
+        if (!cur || score > cur.score) m.stages[i] = { position: p, score, tree, matched: tree.result === true, prevents: tree.prevents === true };
       });
     }
   }

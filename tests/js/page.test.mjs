@@ -433,6 +433,9 @@ describe("playground page", () => {
     assert.match(t, /per host\.id \(events in @timestamp order\)/);
     assert.match(t, /h1: stage 1 #1; #2 matched missing-event stage 2, which excludes the match/);
     assert.match(t, /h2: stage 1 #4; #5 would fill stage 3 but comes 2,500 ms after maxspan/);
+    // The file event matches the missing-event stage: it prevents the sequence, it is no match.
+    assert.match(await item.locator("summary .hit-sub").innerText(), /stage 2 #2 prevents/);
+    assert.equal(await item.locator(".verdict", { hasText: "prevents the match" }).count(), 1);
     await shot("sequence-progress");
     await page.getByLabel("Your rule", { exact: true }).fill("");
     await events().fill("");
