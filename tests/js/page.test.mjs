@@ -437,6 +437,15 @@ describe("playground page", () => {
     assert.match(await item.locator("summary .hit-sub").innerText(), /stage 2 #2 prevents/);
     assert.equal(await item.locator(".verdict", { hasText: "prevents the match" }).count(), 1);
     await shot("sequence-progress");
+    // A clause that fails only by case says which operator would match; null operands are named.
+    await events().fill(JSON.stringify({ "@timestamp": "2026-12-01T10:00:00Z", event: { category: "process" }, process: { name: "KubeletCtl" } }));
+    await page.getByLabel("Your rule", { exact: true }).fill('process where process.name == "kubeletctl" and process.parent.name == "sshd"');
+    await settled();
+    const caseItem = itemOf(missedList(), "Draft query");
+    await expand(caseItem);
+    const body = await caseItem.innerText();
+    assert.match(body, /"KubeletCtl" would match "kubeletctl" with `:` or `in~` \(only the case differs\)/);
+    assert.match(body, /1 false, 1 null: `process\.parent\.name` is missing/);
     await page.getByLabel("Your rule", { exact: true }).fill("");
     await events().fill("");
     await settled();
