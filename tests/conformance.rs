@@ -32,6 +32,8 @@ struct Data {
     events: Vec<String>,
     ids: Vec<i64>,
     mapping: Vec<eqlite::mapping::MappedField>,
+    /// Shuffled data: each event's place in time order.
+    rank: Option<Vec<usize>>,
 }
 
 fn load_data(path: &PathBuf, id_field: &str, filetime: bool) -> Data {
@@ -74,6 +76,7 @@ fn load_data(path: &PathBuf, id_field: &str, filetime: bool) -> Data {
         ids: docs.iter().map(|d| d[id_field].as_i64().unwrap()).collect(),
         events: docs.iter().map(|d| d.to_string()).collect(),
         mapping,
+        rank: None,
     }
 }
 
@@ -103,6 +106,7 @@ impl Data {
             events: order.iter().map(|&i| self.events[i].clone()).collect(),
             ids: order.iter().map(|&i| self.ids[i]).collect(),
             mapping: self.mapping.clone(),
+            rank: Some(order),
         }
     }
 }
@@ -127,6 +131,11 @@ fn run(case: &Case, data: &Data, id_field: &str, opts: &StreamOptions) -> Result
     }
     alerts.extend(stream.flush(&rs));
     SPILLED.fetch_add(stream.stats().spilled, std::sync::atomic::Ordering::Relaxed);
+    // A whole input's single-event alerts (without head or tail) come as their events are read;
+    // Elasticsearch lists them in time order.
+    if let (Some(rank), true) = (&data.rank, rs.kind(0) == Some(eqlite::RuleKind::Event)) {
+        alerts.sort_by_key(|a| rank[a.events[0] as usize]);
+    }
     let slots = missing_slots(&rs);
     let mut out = Vec::new();
     for a in alerts {

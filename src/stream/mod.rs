@@ -45,10 +45,10 @@ pub struct StreamOptions {
     pub max_pending: usize,
     /// Most join-key combinations one event contributes to one stage (multi-valued keys).
     pub max_keys_per_event: usize,
-    /// The input is complete (a file, not a stream): sequences see every event in time order,
-    /// whatever the input order, as Elasticsearch would for the file as an index. Nothing is
-    /// released before [`Stream::flush`], so sequence alerts all come then; `lateness_ms` does not
-    /// apply. Sorted runs beyond `sort_memory` go to temporary files (feature `spill`, on by
+    /// The input is complete (a file, not a stream): sequences, and event rules' `head`/`tail`,
+    /// see every event in time order, whatever the input order, as Elasticsearch would for the
+    /// file as an index. Nothing is released to them before [`Stream::flush`], so their alerts
+    /// all come then (other single-event alerts at once); `lateness_ms` does not apply. Sorted runs beyond `sort_memory` go to temporary files (feature `spill`, on by
     /// default; without it, or when writing fails, the oldest records are taken in early and
     /// older ones counted as late). A saved stream does not carry the runs.
     #[serde(default)]
@@ -153,7 +153,7 @@ impl std::fmt::Debug for ScratchCell {
 }
 
 /// An event rule's state: its pipes, and for a whole input its matches waiting to be put in
-/// time order (Elasticsearch returns them sorted, and `head`/`tail` take them in that order).
+/// time order for them (`head`/`tail` take Elasticsearch's first or last events by time).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct EventRule {
     pipes: Pipes,
@@ -275,7 +275,9 @@ impl Stream {
         for &(i, _) in matched {
             if let RuleState::Event(e) = &mut self.rules[i].1 {
                 let r = &rs.compiled()[i];
-                if !self.options.whole_input {
+                // `head` and `tail` of a whole input take its events in time order, as
+                // Elasticsearch does; without them an alert goes out as its event is read.
+                if !self.options.whole_input || e.pipes.is_empty() {
                     e.pipes.feed(0, Alert::new(&r.rule, vec![pos]), &mut out);
                     continue;
                 }

@@ -57,6 +57,11 @@ impl Pipes {
         }
     }
 
+    /// No `head` or `tail`: every alert passes, in whatever order it comes.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// A leading `head` that has had its fill: the rule can stop working.
     pub(crate) fn done(&self) -> bool {
         matches!(self.0.first(), Some(PipeState::Head { n, seen }) if seen >= n)
