@@ -588,7 +588,8 @@ fn any_number_of_threads_gives_the_same_bytes_sequences_included() {
         })
         .count();
     assert!(sequences > 30 && alerts.len() > 200, "{} alerts, {sequences} of sequences", alerts.len());
-    // Batches of 7 events: sequences span batches; threads split every batch.
+    assert!(!String::from_utf8_lossy(&one).contains(r#""file":"?""#));
+    // Batches of 7 events, and the events kept for sources pruned every 7 or so.
     for (jobs, batch) in [("1", Some("7")), ("2", Some("7")), ("3", Some("7")), ("2", None)] {
         assert!(
             scan_with(&args, jobs, batch, events.as_bytes()) == one,
@@ -617,6 +618,7 @@ fn any_number_of_threads_gives_the_same_bytes_sequences_included() {
     }
     let args = ["scan", "--rules", corpus.to_str().unwrap(), "--lateness", "1000d"];
     let one = scan_with(&args, "1", None, more.as_bytes());
+    assert!(!String::from_utf8_lossy(&one).contains(r#""file":"?""#), "every member event's source is known");
     let alerts: Vec<J> =
         String::from_utf8(one.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let sequences = alerts.iter().filter(|a| a["events"].as_array().unwrap().len() > 1).count();

@@ -234,3 +234,39 @@ fn a_whole_file_is_ordered_before_sequences_see_it() {
     let out = cli::eqlite(&["scan", "--rules", rule, "--lateness", "1h"], text.as_bytes());
     assert_eq!(fired(&out), [b7]);
 }
+
+/// What `held_positions` reports, sorted and deduplicated.
+fn held(s: &Stream) -> Vec<u64> {
+    let mut v = Vec::new();
+    s.held_positions(|p| v.push(p));
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn held_positions_are_the_events_a_later_alert_can_name() {
+    let rs = rules("sequence by host.id with maxspan=1m [process where true] [network where true]");
+    let opts = StreamOptions { lateness_ms: 5_000, ..StreamOptions::default() };
+    let mut s = Stream::new(&rs, opts);
+    let mut push = |s: &mut Stream, pos: u64, e: String| s.push(&rs, &rs.read_json(&e).unwrap(), pos);
+    assert!(push(&mut s, 0, ev(1_000, "process", "h1", "")).is_empty());
+    assert!(push(&mut s, 1, ev(2_000, "process", "h2", "")).is_empty());
+    // Both wait in the reorder buffer, then as partial matches.
+    assert_eq!(held(&s), [0, 1]);
+    assert!(push(&mut s, 2, ev(30_000, "network", "h1", "")).is_empty());
+    assert!(held(&s).contains(&0) && held(&s).contains(&2));
+    // Far later: h1's sequence completes and its events are let go (h2's partial goes when
+    // expired partials are next purged).
+    let alerts = push(&mut s, 3, ev(200_000, "process", "h3", ""));
+    assert_eq!(alerts.iter().map(|a| a.events.clone()).collect::<Vec<_>>(), [vec![0, 2]]);
+    let now = held(&s);
+    assert!(now.contains(&3) && !now.contains(&0) && !now.contains(&2), "{now:?}");
+    // A `tail` holds its alerts until the end.
+    let rs = rules("process where true | tail 2");
+    let mut s = Stream::new(&rs, StreamOptions::default());
+    for (i, ts) in [1_000, 2_000, 3_000].into_iter().enumerate() {
+        s.push(&rs, &rs.read_json(&ev(ts, "process", "h", "")).unwrap(), i as u64);
+    }
+    assert_eq!(held(&s), [1, 2]);
+}

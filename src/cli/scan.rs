@@ -125,6 +125,8 @@ struct Run<'r> {
     sources: &'r [Source],
     index: HashMap<&'r str, usize>,
     held: HashMap<u64, Held>,
+    /// `held` is pruned when it reaches this size.
+    prune_at: usize,
     keep_text: bool,
     whole: bool,
     totals: Totals,
@@ -161,6 +163,23 @@ impl Run<'_> {
                 (Item::Event { .. }, None) => unreachable!("events are matched"),
             }
         }
+        self.prune();
+    }
+
+    /// Lets go of the held events no later alert can name, once they have doubled since the
+    /// last time: memory stays bounded by what the stream itself holds.
+    fn prune(&mut self) {
+        // A whole input is ordered before the rules see it: until the end, any event can still
+        // be in an alert (and the stream's sort may have put records on disk, out of sight).
+        if self.whole || self.held.len() < self.prune_at {
+            return;
+        }
+        let mut live = std::collections::HashSet::new();
+        self.stream.held_positions(|p| {
+            live.insert(p);
+        });
+        self.held.retain(|p, _| live.contains(p));
+        self.prune_at = (2 * self.held.len()).max(batch_items());
     }
 
     fn emit(&mut self, alerts: Vec<Alert>, batch: Option<&Batch>) {
@@ -284,6 +303,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         sources: &sources,
         index: rs.rules().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect(),
         held: HashMap::new(),
+        // As many as a batch: tests that make batches tiny prune often too.
+        prune_at: batch_items(),
         keep_text: Output::needs_text(format, args.with_events),
         whole: whole_input,
         totals: Totals {

@@ -244,6 +244,23 @@ impl Stream {
         serde_json::from_str(json)
     }
 
+    /// Calls `f` with every input position the stream's state still holds (pending sequence
+    /// and sample matches, events waiting to be ordered, alerts a `tail` pipe holds back, in no
+    /// particular order, possibly more than once): the events a later alert can name. A caller
+    /// that keeps events for its alerts can let go of the others.
+    pub fn held_positions(&self, mut f: impl FnMut(u64)) {
+        for (_, st) in &self.rules {
+            match st {
+                RuleState::Event(p) => {
+                    p.order.positions(&mut f);
+                    p.pipes.positions(&mut f);
+                }
+                RuleState::Sequence(s) => s.positions(&mut f),
+                RuleState::Sample(s) => s.positions(&mut f),
+            }
+        }
+    }
+
     /// Feeds one event (its 0-based input position `pos`); returns the alerts it completes.
     pub fn push(&mut self, rs: &RuleSet, ev: &Event, pos: u64) -> Vec<Alert> {
         self.push_at(rs, ev, pos, None)

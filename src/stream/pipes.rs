@@ -62,6 +62,15 @@ impl Pipes {
         self.0.is_empty()
     }
 
+    /// The input positions of the alerts a `tail` holds back.
+    pub(crate) fn positions(&self, f: &mut dyn FnMut(u64)) {
+        for p in &self.0 {
+            if let PipeState::Tail { buf, .. } = p {
+                buf.iter().flat_map(|a| &a.events).for_each(|&e| f(e));
+            }
+        }
+    }
+
     /// A leading `head` that has had its fill: the rule can stop working.
     pub(crate) fn done(&self) -> bool {
         matches!(self.0.first(), Some(PipeState::Head { n, seen }) if seen >= n)

@@ -34,6 +34,12 @@ impl Reorder {
         self.heap.get_or_insert_with(|| buffer.drain(..).map(Reverse).collect())
     }
 
+    /// The input positions of the records held in memory (not those in runs on disk).
+    pub(crate) fn positions(&self, f: &mut dyn FnMut(u64)) {
+        self.buffer.iter().for_each(|r| f(r.pos));
+        self.heap.iter().flatten().for_each(|r| f(r.0.pos));
+    }
+
     /// Records held now in memory.
     pub(crate) fn len(&self) -> usize {
         self.buffer.len() + self.heap.as_ref().map_or(0, BinaryHeap::len)

@@ -29,6 +29,12 @@ impl SampleState {
         SampleState { pipes: Pipes::new(&spec.pipes), ..SampleState::default() }
     }
 
+    /// The input positions the partial samples and the pipes hold.
+    pub(crate) fn positions(&self, f: &mut dyn FnMut(u64)) {
+        self.keys.iter().flat_map(|(_, slots)| slots.iter().flatten()).for_each(|&p| f(p));
+        self.pipes.positions(f);
+    }
+
     /// Partial samples held now.
     pub(crate) fn pending(&self) -> usize {
         self.keys.len()

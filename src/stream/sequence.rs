@@ -69,6 +69,21 @@ impl SequenceState {
         SequenceState { pipes: Pipes::new(&spec.pipes), ..SequenceState::default() }
     }
 
+    /// The input positions the state holds: records waiting for their turn, partial matches,
+    /// leading missing-slot events, and what the pipes hold back.
+    pub(crate) fn positions(&self, f: &mut dyn FnMut(u64)) {
+        self.reorder.positions(f);
+        for (_, k) in &self.keys {
+            for p in k.slots.iter().flatten().chain(&k.trailing) {
+                p.events.iter().for_each(|&e| f(e));
+            }
+            if let Some((_, pos)) = k.leading {
+                f(pos);
+            }
+        }
+        self.pipes.positions(f);
+    }
+
     /// Takes in a timed record of an event, then hands the records whose turn has come to the
     /// state machine. `false` when the record is late and was kept out.
     pub(crate) fn push(&mut self, rec: Record, cx: &mut Ctx) -> bool {
