@@ -249,7 +249,7 @@ fn held_positions_are_the_events_a_later_alert_can_name() {
     let rs = rules("sequence by host.id with maxspan=1m [process where true] [network where true]");
     let opts = StreamOptions { lateness_ms: 5_000, ..StreamOptions::default() };
     let mut s = Stream::new(&rs, opts);
-    let mut push = |s: &mut Stream, pos: u64, e: String| s.push(&rs, &rs.read_json(&e).unwrap(), pos);
+    let push = |s: &mut Stream, pos: u64, e: String| s.push(&rs, &rs.read_json(&e).unwrap(), pos);
     assert!(push(&mut s, 0, ev(1_000, "process", "h1", "")).is_empty());
     assert!(push(&mut s, 1, ev(2_000, "process", "h2", "")).is_empty());
     // Both wait in the reorder buffer, then as partial matches.
