@@ -446,7 +446,7 @@ def table(res):
     if jb:
         for j in ("1", "2"):
             rows.append([f"(6) eqlite scan --rules corpus -j {j}", fmt_rate(jb["events"], jb["cpu_s"][j]), "", fmt_rate(jb["events"], jb["wall_s"][j]), "",
-                         "" if j == "1" else f"{jb['speedup']:.2f}x the wall time of -j 1, byte-identical output ({jb['alerts']} alerts); "
+                         "" if j == "1" else f"speed-up {jb['speedup']:.2f}x (wall of -j 1 / wall of -j 2), byte-identical output ({jb['alerts']} alerts); "
                          f"target >= 1.8: {verdict(jb['speedup'] >= 1.8)}"])
     ws = res.get("wasm_size")
     if ws:
