@@ -10,23 +10,33 @@ use crate::event::{Event, FieldId};
 use crate::matcher::node::{EventMatcher, Node, NodeKind, StringPatterns};
 use crate::matcher::wildcard::{fold, fold_into};
 use crate::value::Value;
+use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap;
 
-/// One way to meet a requirement: `field` has one of `values`, or a value starting with one of
-/// `prefixes` (the literal start of a wildcard pattern such as `"python*"`).
+/// One way to meet a requirement: `field` has one of `values`, a value starting with one of
+/// `prefixes` (the literal start of a wildcard pattern such as `"python*"`), or a value containing
+/// one of `substrings` (the longest literal run of a pattern that starts with a wildcard, such as
+/// `"/curl"` of `"*/curl"`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Required {
     pub field: FieldId,
-    /// Values and prefixes are lowercased and compared with lowercased event values.
+    /// Values, prefixes and substrings are lowercased and compared with lowercased event values.
     pub insensitive: bool,
     pub values: Vec<String>,
     pub prefixes: Vec<String>,
+    pub substrings: Vec<String>,
 }
 
 impl Required {
     fn is_empty(&self) -> bool {
-        self.values.is_empty() && self.prefixes.is_empty()
+        self.values.is_empty() && self.prefixes.is_empty() && self.substrings.is_empty()
     }
+}
+
+/// The longest run of literal characters in a wildcard pattern: every value the pattern matches
+/// contains it (folding is per character, so this holds for folded values and patterns too).
+fn longest_literal(pattern: &str) -> &str {
+    pattern.split(['*', '?']).max_by_key(|s| s.len()).unwrap_or("")
 }
 
 /// A condition every match satisfies: at least one of its alternatives holds.
@@ -61,7 +71,7 @@ fn required(n: &Node) -> Option<Group> {
                 field: field_of(x)?,
                 insensitive,
                 values: values?.into_iter().map(|v| if insensitive { fold(&v) } else { v }).collect(),
-                prefixes: vec![],
+                ..Required::default()
             })
         }
         NodeKind::Match(x, p) => {
@@ -79,8 +89,11 @@ fn required(n: &Node) -> Option<Group> {
                 let v = if insensitive { fold(v) } else { v.to_string() };
                 match v.find(['*', '?']) {
                     None => r.values.push(v),
-                    // A pattern that starts with a wildcard requires nothing.
-                    Some(0) => return None,
+                    Some(0) => match longest_literal(&v) {
+                        // `"*"`, `"?*"`: no literal at all, so no requirement.
+                        "" => return None,
+                        lit => r.substrings.push(lit.to_string()),
+                    },
                     Some(i) => r.prefixes.push(v[..i].to_string()),
                 }
             }
@@ -97,6 +110,7 @@ fn required(n: &Node) -> Option<Group> {
                         Some(a) => {
                             a.values.extend(r.values);
                             a.prefixes.extend(r.prefixes);
+                            a.substrings.extend(r.substrings);
                         }
                         None => acc.push(r),
                     }
@@ -117,6 +131,10 @@ struct Bucket {
     /// The same for values starting with a prefix, and the byte lengths of those prefixes.
     prefixes: FxHashMap<String, Vec<(u32, u8)>>,
     prefix_lens: Vec<usize>,
+    /// The same for values containing a substring: the substrings in automaton pattern order.
+    substrings: FxHashMap<String, Vec<(u32, u8)>>,
+    substring_rules: Vec<Vec<(u32, u8)>>,
+    automaton: Option<AhoCorasick>,
 }
 
 /// Files `rule` (with its group `bit`) under `key`.
@@ -138,6 +156,8 @@ pub struct Prefilter {
     /// Rules without a usable requirement, by category, and those of `any`.
     by_category: FxHashMap<String, Vec<u32>>,
     any: Vec<u32>,
+    /// Rules filed under substrings that no automaton could hold: evaluated on every event.
+    unindexed: Vec<u32>,
 }
 
 /// Per-event counters of [`Prefilter::candidates`], reused from event to event.
@@ -180,6 +200,9 @@ impl Prefilter {
                             bucket.prefix_lens.insert(k, v.len());
                         }
                     }
+                    for v in &r.substrings {
+                        file(&mut bucket.substrings, v, *i as u32, bit);
+                    }
                 }
             }
             if p.need[*i] == 0 {
@@ -189,6 +212,21 @@ impl Prefilter {
                 }
             }
         }
+        for b in &mut p.buckets {
+            let (subs, rules): (Vec<String>, _) = std::mem::take(&mut b.substrings).into_iter().unzip();
+            b.substring_rules = rules;
+            // One pass over each value finds every indexed substring in it, however many rules
+            // there are. Building fails only past the automaton's size limits; the rules filed
+            // under those substrings are then evaluated on every event (still correct).
+            b.automaton = (!subs.is_empty()).then(|| AhoCorasick::new(&subs)).and_then(Result::ok);
+            if b.automaton.is_none() {
+                for list in std::mem::take(&mut b.substring_rules) {
+                    p.unindexed.extend(list.iter().map(|&(i, _)| i));
+                }
+            }
+        }
+        p.unindexed.sort_unstable();
+        p.unindexed.dedup();
         p
     }
 
@@ -208,6 +246,7 @@ impl Prefilter {
             }
         }
         out.extend(self.any.iter().map(|&i| (i as usize, false)));
+        out.extend(self.unindexed.iter().map(|&i| (i as usize, true)));
         hits.met.clear();
         hits.met.resize(self.need.len(), 0);
         for b in &self.buckets {
@@ -220,7 +259,11 @@ impl Prefilter {
                     .iter()
                     .take_while(|&&n| n <= key.len())
                     .filter_map(|&n| key.get(..n).and_then(|k| b.prefixes.get(k)));
-                for &(i, bits) in exact.chain(prefixed).flatten() {
+                let contained = b
+                    .automaton
+                    .iter()
+                    .flat_map(|ac| ac.find_overlapping_iter(key).map(|m| &b.substring_rules[m.pattern().as_usize()]));
+                for &(i, bits) in exact.chain(prefixed).chain(contained).flatten() {
                     let i = i as usize;
                     let before = hits.met[i];
                     hits.met[i] |= bits;
@@ -258,7 +301,9 @@ mod tests {
             .flatten()
             // Prefixes shown as `prefix*`.
             .map(|r| {
-                let values = r.values.into_iter().chain(r.prefixes.into_iter().map(|p| format!("{p}*"))).collect();
+                let prefixes = r.prefixes.into_iter().map(|p| format!("{p}*"));
+                let substrings = r.substrings.into_iter().map(|p| format!("*{p}*"));
+                let values = r.values.into_iter().chain(prefixes).chain(substrings).collect();
                 (fields.name(r.field).to_string(), r.insensitive, values)
             })
             .collect();
@@ -293,13 +338,26 @@ mod tests {
                 ("user.id".into(), false, vec!["0".into()])
             ]
         );
-        assert!(reqs(r#"process where process.name == "a" or user.name like "*b""#).is_empty());
+        // Patterns that start with a wildcard require their longest literal run.
+        assert_eq!(
+            reqs(r#"process where process.name == "a" or user.name like "*b""#),
+            [("process.name".into(), false, vec!["a".into()]), ("user.name".into(), false, vec!["*b*".into()])]
+        );
+        assert_eq!(
+            reqs(r#"any where process.executable : ("*/CURL", "?x*/bin/*sh")"#),
+            [("process.executable".into(), true, vec!["*/curl*".into(), "*/bin/*".into()])]
+        );
+        assert!(reqs(r#"process where process.name == "a" or user.name like "*""#).is_empty());
+        assert!(reqs(r#"process where process.name like ("curl*", "?*")"#).is_empty());
         assert_eq!(
             reqs(r#"process where process.name like ("curl*", "wget?x*")"#),
             [("process.name".into(), false, vec!["curl*".into(), "wget*".into()])]
         );
         assert_eq!(reqs(r#"process where process.name : "PY*""#), [("process.name".into(), true, vec!["py*".into()])]);
-        assert!(reqs(r#"process where process.name like ("curl*", "*wget")"#).is_empty());
+        assert_eq!(
+            reqs(r#"process where process.name like ("curl*", "*wget")"#),
+            [("process.name".into(), false, vec!["curl*".into(), "*wget*".into()])]
+        );
     }
 
     #[test]
@@ -307,10 +365,11 @@ mod tests {
         let rules = [
             ("win", r#"process where host.os.type == "windows" and process.name : ("CMD.exe", "net.exe")"#),
             ("lin", r#"process where host.os.type == "linux" and event.type in ("start", "exec")"#),
-            ("free", r#"process where process.args : "*-k*""#),
+            ("free", r#"process where process.pid > 4"#),
             ("prefix", r#"process where process.name : ("PYTHON*", "perl")"#),
             ("all", r#"any where event.type : "START" and event.type == "start""#),
             ("or", r#"process where process.name == "nc" or (process.args == "-e" and user.id == "0")"#),
+            ("sub", r#"any where process.args : ("*-K*", "*/CURL") and process.name like~ "*sh""#),
         ];
         let mut fields = Fields::default();
         let cat = fields.intern_dotted("event.category");
@@ -342,6 +401,16 @@ mod tests {
         }
         for name in ["pytho", "perl5", "é", ""] {
             assert_eq!(prefix(name), ["free"], "{name}");
+        }
+        // Substrings anywhere in any value, case-folded for `:`, `like~`; both groups needed.
+        let mut sub = |args: &str, name: &str| {
+            ids(&format!(r#"{{"event":{{"category":"file"}},"process":{{"args":{args},"name":"{name}"}}}}"#))
+        };
+        for (args, name) in [(r#"["x", "a-kb"]"#, "bash"), (r#""/usr/bin/Curl""#, "SH"), (r#""-k""#, "shx")] {
+            assert_eq!(sub(args, name), ["sub"], "{args} {name}");
+        }
+        for (args, name) in [(r#"["-", "k"]"#, "bash"), (r#""/curl""#, "s h"), (r#""curl -x""#, "sh")] {
+            assert_eq!(sub(args, name), Vec::<&str>::new(), "{args} {name}");
         }
     }
 }
