@@ -122,111 +122,150 @@ fn required(n: &Node) -> Option<Group> {
     }
 }
 
+/// The literals required of one field (compared folded or not), each numbered as a key.
 #[derive(Clone, Debug, Default)]
 struct Bucket {
     field: FieldId,
     insensitive: bool,
-    /// Value → (rule, bit of the rule's requirement group that this value meets).
-    rules: FxHashMap<String, Vec<(u32, u8)>>,
-    /// The same for values starting with a prefix, and the byte lengths of those prefixes.
-    prefixes: FxHashMap<String, Vec<(u32, u8)>>,
+    values: FxHashMap<String, u32>,
+    /// Prefixes, and the byte lengths of those prefixes.
+    prefixes: FxHashMap<String, u32>,
     prefix_lens: Vec<usize>,
-    /// The same for values containing a substring: the substrings in automaton pattern order.
-    substrings: FxHashMap<String, Vec<(u32, u8)>>,
-    substring_rules: Vec<Vec<(u32, u8)>>,
+    /// Substrings while building; then their keys in the automaton's pattern order.
+    substrings: FxHashMap<String, u32>,
+    substring_keys: Vec<u32>,
     automaton: Option<AhoCorasick>,
 }
 
-/// Files `rule` (with its group `bit`) under `key`.
-fn file(map: &mut FxHashMap<String, Vec<(u32, u8)>>, key: &str, rule: u32, bit: u8) {
-    let list = map.entry(key.to_string()).or_default();
-    match list.last_mut() {
-        Some((r, bits)) if *r == rule => *bits |= bit,
-        _ => list.push((rule, bit)),
-    }
-}
-
 /// The rule index of a rule set (single-event rules only).
+///
+/// Each literal a rule requires is a key. A rule is filed under the keys of one requirement
+/// group, its most selective (the one whose literals the fewest other rules require: a value
+/// many rules require, such as `host.os.type == "linux"`, is likely common in events too); its
+/// other groups are checked against the keys the event met. So the work per event follows the
+/// keys it meets and the rules filed under them, not every rule that mentions a common value.
 #[derive(Clone, Debug, Default)]
 pub struct Prefilter {
     buckets: Vec<Bucket>,
-    /// Per rule, the bits of all its requirement groups (zero for rules filed by category): an
-    /// event must meet each group.
-    need: Vec<u8>,
+    /// Per key, the rules filed under it.
+    filed: Vec<Vec<u32>>,
+    /// Per rule, its other requirement groups, each as the keys any one of which meets it.
+    others: Vec<Vec<Vec<u32>>>,
+    /// Keys met by every event: substrings no automaton could hold.
+    always: Vec<u32>,
     /// Rules without a usable requirement, by category, and those of `any`.
     by_category: FxHashMap<String, Vec<u32>>,
     any: Vec<u32>,
-    /// Rules filed under substrings that no automaton could hold: evaluated on every event.
-    unindexed: Vec<u32>,
 }
 
-/// Per-event counters of [`Prefilter::candidates`], reused from event to event.
+/// Per-event state of [`Prefilter::candidates`], reused from event to event: stamps instead of
+/// clearing per-key and per-rule tables.
 #[derive(Clone, Debug, Default)]
 pub struct Hits {
-    /// The requirement groups met so far, per rule, as bits.
-    met: Vec<u8>,
+    /// Per key, the number of the last event that met it.
+    seen: Vec<u32>,
+    /// Per rule, the number of the last event for which it was considered.
+    taken: Vec<u32>,
+    /// The keys the current event met.
+    met: Vec<u32>,
+    event: u32,
 }
 
-/// Groups filed per rule (bits of a `u8`); more would narrow little further.
+/// Requirement groups kept per rule; more would narrow little further.
 const MAX_GROUPS: usize = 8;
 
 impl Prefilter {
-    /// Files each rule (`(index, matcher)`) under each alternative of each of its requirements.
+    /// The key of a literal of `r`, numbered on first use.
+    fn key(&mut self, r: &Required, kind: u8, literal: &str, weight: &mut Vec<u64>) -> u32 {
+        let b = match self.buckets.iter().position(|b| b.field == r.field && b.insensitive == r.insensitive) {
+            Some(b) => b,
+            None => {
+                self.buckets.push(Bucket { field: r.field, insensitive: r.insensitive, ..Bucket::default() });
+                self.buckets.len() - 1
+            }
+        };
+        let bucket = &mut self.buckets[b];
+        let map = match kind {
+            0 => &mut bucket.values,
+            1 => &mut bucket.prefixes,
+            _ => &mut bucket.substrings,
+        };
+        if let Some(&k) = map.get(literal) {
+            return k;
+        }
+        let k = self.filed.len() as u32;
+        map.insert(literal.to_string(), k);
+        if kind == 1 {
+            if let Err(i) = bucket.prefix_lens.binary_search(&literal.len()) {
+                bucket.prefix_lens.insert(i, literal.len());
+            }
+        }
+        self.filed.push(Vec::new());
+        // One- and two-character substrings are in most values.
+        weight.push(if kind == 2 && literal.len() < 3 { 10_000 } else { 0 });
+        k
+    }
+
+    /// Files each rule (`(index, matcher)`) under the keys of its most selective requirement.
     pub fn build<'m>(matchers: impl Iterator<Item = (usize, &'m EventMatcher)>) -> Prefilter {
         let all: Vec<(usize, &EventMatcher, Vec<Group>)> =
             matchers.map(|(i, m)| (i, m, requirements(&m.condition))).collect();
         let rules = all.iter().map(|(i, ..)| i + 1).max().unwrap_or(0);
-        let mut p = Prefilter { need: vec![0; rules], ..Prefilter::default() };
+        let mut p = Prefilter { others: vec![Vec::new(); rules], ..Prefilter::default() };
+        let mut weight = Vec::new();
+        // Per rule, its groups as sorted key lists.
+        let mut keyed: Vec<(usize, &EventMatcher, Vec<Vec<u32>>)> = Vec::new();
         for (i, m, groups) in &all {
             let groups = groups.iter().filter(|g| !g.is_empty() && g.iter().all(|r| !r.is_empty()));
-            for (g, group) in groups.take(MAX_GROUPS).enumerate() {
-                let bit = 1u8 << g;
-                p.need[*i] |= bit;
+            let mut ks: Vec<Vec<u32>> = Vec::new();
+            for group in groups.take(MAX_GROUPS) {
+                let mut g = Vec::new();
                 for r in group {
-                    let b = match p.buckets.iter().position(|b| b.field == r.field && b.insensitive == r.insensitive) {
-                        Some(b) => b,
-                        None => {
-                            p.buckets.push(Bucket { field: r.field, insensitive: r.insensitive, ..Bucket::default() });
-                            p.buckets.len() - 1
+                    let kinds = [(0, &r.values), (1, &r.prefixes), (2, &r.substrings)];
+                    for (kind, lits) in kinds {
+                        for l in lits {
+                            g.push(p.key(r, kind, l, &mut weight));
                         }
-                    };
-                    let bucket = &mut p.buckets[b];
-                    for v in &r.values {
-                        file(&mut bucket.rules, v, *i as u32, bit);
-                    }
-                    for v in &r.prefixes {
-                        file(&mut bucket.prefixes, v, *i as u32, bit);
-                        if let Err(k) = bucket.prefix_lens.binary_search(&v.len()) {
-                            bucket.prefix_lens.insert(k, v.len());
-                        }
-                    }
-                    for v in &r.substrings {
-                        file(&mut bucket.substrings, v, *i as u32, bit);
                     }
                 }
+                g.sort_unstable();
+                g.dedup();
+                ks.push(g);
             }
-            if p.need[*i] == 0 {
-                match &m.category {
-                    Some(c) => p.by_category.entry(c.clone()).or_default().push(*i as u32),
-                    None => p.any.push(*i as u32),
+            keyed.push((*i, m, ks));
+        }
+        // How many rules require each key.
+        let mut shared = weight;
+        for k in keyed.iter().flat_map(|(.., ks)| ks.iter().flatten()) {
+            shared[*k as usize] += 1;
+        }
+        for (i, m, mut groups) in keyed {
+            let score = |g: &Vec<u32>| g.iter().map(|&k| shared[k as usize]).sum::<u64>();
+            match (0..groups.len()).min_by_key(|&g| score(&groups[g])) {
+                Some(best) => {
+                    for &k in &groups.swap_remove(best) {
+                        p.filed[k as usize].push(i as u32);
+                    }
+                    p.others[i] = groups;
                 }
+                None => match &m.category {
+                    Some(c) => p.by_category.entry(c.clone()).or_default().push(i as u32),
+                    None => p.any.push(i as u32),
+                },
             }
         }
         for b in &mut p.buckets {
-            let (subs, rules): (Vec<String>, _) = std::mem::take(&mut b.substrings).into_iter().unzip();
-            b.substring_rules = rules;
+            let mut subs: Vec<(String, u32)> = std::mem::take(&mut b.substrings).into_iter().collect();
+            subs.sort_unstable_by_key(|s| s.1);
             // One pass over each value finds every indexed substring in it, however many rules
-            // there are. Building fails only past the automaton's size limits; the rules filed
-            // under those substrings are then evaluated on every event (still correct).
-            b.automaton = (!subs.is_empty()).then(|| AhoCorasick::new(&subs)).and_then(Result::ok);
-            if b.automaton.is_none() {
-                for list in std::mem::take(&mut b.substring_rules) {
-                    p.unindexed.extend(list.iter().map(|&(i, _)| i));
-                }
+            // there are. Building fails only past the automaton's size limits; those substrings
+            // then count as present in every event (still correct, only slower).
+            b.automaton = (!subs.is_empty()).then(|| AhoCorasick::new(subs.iter().map(|s| &s.0))).and_then(Result::ok);
+            match b.automaton {
+                Some(_) => b.substring_keys = subs.iter().map(|s| s.1).collect(),
+                None => p.always.extend(subs.iter().map(|s| s.1)),
             }
         }
-        p.unindexed.sort_unstable();
-        p.unindexed.dedup();
         p
     }
 
@@ -246,30 +285,49 @@ impl Prefilter {
             }
         }
         out.extend(self.any.iter().map(|&i| (i as usize, false)));
-        out.extend(self.unindexed.iter().map(|&i| (i as usize, true)));
-        hits.met.clear();
-        hits.met.resize(self.need.len(), 0);
+        hits.event = hits.event.wrapping_add(1);
+        if hits.event == 0 || hits.seen.len() != self.filed.len() || hits.taken.len() != self.others.len() {
+            // A new table (or stamps about to repeat): start from zero, event 1.
+            hits.seen = vec![0; self.filed.len()];
+            hits.taken = vec![0; self.others.len()];
+            hits.event = 1;
+        }
+        let now = hits.event;
+        let (seen, met) = (&mut hits.seen, &mut hits.met);
+        met.clear();
+        let mut mark = |k: u32| {
+            if std::mem::replace(&mut seen[k as usize], now) != now {
+                met.push(k);
+            }
+        };
+        self.always.iter().for_each(|&k| mark(k));
         for b in &self.buckets {
             for v in ev.get(b.field) {
                 let Some(s) = v.as_str() else { continue };
                 let key = if b.insensitive { fold_into(s, fold_buf) } else { s };
-                let exact = b.rules.get(key).into_iter();
-                let prefixed = b
-                    .prefix_lens
-                    .iter()
-                    .take_while(|&&n| n <= key.len())
-                    .filter_map(|&n| key.get(..n).and_then(|k| b.prefixes.get(k)));
-                let contained = b
-                    .automaton
-                    .iter()
-                    .flat_map(|ac| ac.find_overlapping_iter(key).map(|m| &b.substring_rules[m.pattern().as_usize()]));
-                for &(i, bits) in exact.chain(prefixed).chain(contained).flatten() {
-                    let i = i as usize;
-                    let before = hits.met[i];
-                    hits.met[i] |= bits;
-                    if before != self.need[i] && hits.met[i] == self.need[i] {
-                        out.push((i, true));
+                if let Some(&k) = b.values.get(key) {
+                    mark(k);
+                }
+                for &n in b.prefix_lens.iter().take_while(|&&n| n <= key.len()) {
+                    if let Some(&k) = key.get(..n).and_then(|p| b.prefixes.get(p)) {
+                        mark(k);
                     }
+                }
+                if let Some(ac) = &b.automaton {
+                    for m in ac.find_overlapping_iter(key) {
+                        mark(b.substring_keys[m.pattern().as_usize()]);
+                    }
+                }
+            }
+        }
+        for &k in &hits.met {
+            for &r in &self.filed[k as usize] {
+                let r = r as usize;
+                if std::mem::replace(&mut hits.taken[r], now) == now {
+                    continue;
+                }
+                if self.others[r].iter().all(|g| g.iter().any(|&k| hits.seen[k as usize] == now)) {
+                    out.push((r, true));
                 }
             }
         }
