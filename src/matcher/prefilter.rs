@@ -10,8 +10,9 @@ use crate::event::{Event, FieldId};
 use crate::matcher::node::{EventMatcher, Node, NodeKind, StringPatterns};
 use crate::matcher::wildcard::{fold, fold_into};
 use crate::value::Value;
-use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use substrings::{Finder, Scratch};
 
 /// One way to meet a requirement: `field` has one of `values`, a value starting with one of
 /// `prefixes` (the literal start of a wildcard pattern such as `"python*"`), or a value containing
@@ -134,8 +135,85 @@ struct Bucket {
     /// Substrings while building; then their keys in the automaton's pattern order.
     substrings: FxHashMap<String, u32>,
     substring_keys: Vec<u32>,
-    automaton: Option<AhoCorasick>,
+    automaton: Option<Finder>,
 }
+
+/// Which of a set of literals occur anywhere in a value. Natively an Aho-Corasick automaton; in
+/// WebAssembly, where aho-corasick would add 34 KB gzipped to the npm package, an unanchored lazy
+/// DFA over the same literals from regex-automata (already there for regexes), about half as fast
+/// with the whole corpus. Both report the same set.
+#[cfg(not(target_arch = "wasm32"))]
+mod substrings {
+    use aho_corasick::AhoCorasick;
+
+    #[derive(Clone, Debug)]
+    pub struct Finder(AhoCorasick);
+
+    #[derive(Clone, Debug, Default)]
+    pub struct Scratch;
+
+    impl Finder {
+        pub fn new(literals: &[&str]) -> Option<Finder> {
+            AhoCorasick::new(literals).ok().map(Finder)
+        }
+
+        pub fn scratch(&self) -> Scratch {
+            Scratch
+        }
+
+        /// Calls `found` with the index of every literal in `value` (possibly more than once);
+        /// false if the search failed.
+        pub fn each(&self, _: &mut Scratch, value: &str, mut found: impl FnMut(usize)) -> bool {
+            self.0.find_overlapping_iter(value).for_each(|m| found(m.pattern().as_usize()));
+            true
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+use lazy_dfa as substrings;
+
+#[cfg(any(target_arch = "wasm32", test))]
+mod lazy_dfa {
+    use regex_automata::hybrid::dfa::{Cache, DFA};
+    use regex_automata::nfa::thompson;
+    use regex_automata::{Input, MatchKind, PatternSet};
+    use regex_syntax::hir::Hir;
+
+    /// Most memory the automaton may use per [`Scratch`] (its states are built as values need
+    /// them; when full, it starts over).
+    const CACHE_CAPACITY: usize = 2 << 20;
+
+    #[derive(Clone, Debug)]
+    pub struct Finder(DFA);
+
+    #[derive(Clone, Debug)]
+    pub struct Scratch(Cache, PatternSet);
+
+    impl Finder {
+        pub fn new(literals: &[&str]) -> Option<Finder> {
+            // From HIR literals, not pattern text: no regex parser linked in for this.
+            let hirs: Vec<Hir> = literals.iter().map(|l| Hir::literal(l.as_bytes())).collect();
+            let nfa = thompson::Compiler::new().build_many_from_hir(&hirs).ok()?;
+            let config = DFA::config().match_kind(MatchKind::All).cache_capacity(CACHE_CAPACITY);
+            DFA::builder().configure(config).build_from_nfa(nfa).ok().map(Finder)
+        }
+
+        pub fn scratch(&self) -> Scratch {
+            Scratch(self.0.create_cache(), PatternSet::new(self.0.pattern_len()))
+        }
+
+        pub fn each(&self, s: &mut Scratch, value: &str, found: impl FnMut(usize)) -> bool {
+            s.1.clear();
+            let ok = self.0.try_which_overlapping_matches(&mut s.0, &Input::new(value), &mut s.1).is_ok();
+            s.1.iter().map(|p| p.as_usize()).for_each(found);
+            ok
+        }
+    }
+}
+
+/// Numbers prefilters, so that [`Hits`] tables and caches are never used with another one.
+static BUILT: AtomicU64 = AtomicU64::new(1);
 
 /// The rule index of a rule set (single-event rules only).
 ///
@@ -156,6 +234,7 @@ pub struct Prefilter {
     /// Rules without a usable requirement, by category, and those of `any`.
     by_category: FxHashMap<String, Vec<u32>>,
     any: Vec<u32>,
+    id: u64,
 }
 
 /// Per-event state of [`Prefilter::candidates`], reused from event to event: stamps instead of
@@ -169,6 +248,9 @@ pub struct Hits {
     /// The keys the current event met.
     met: Vec<u32>,
     event: u32,
+    /// The prefilter these tables are for, and its automata's caches and match sets, per bucket.
+    owner: u64,
+    caches: Vec<Option<Scratch>>,
 }
 
 /// Requirement groups kept per rule; more would narrow little further.
@@ -211,7 +293,8 @@ impl Prefilter {
         let all: Vec<(usize, &EventMatcher, Vec<Group>)> =
             matchers.map(|(i, m)| (i, m, requirements(&m.condition))).collect();
         let rules = all.iter().map(|(i, ..)| i + 1).max().unwrap_or(0);
-        let mut p = Prefilter { others: vec![Vec::new(); rules], ..Prefilter::default() };
+        let id = BUILT.fetch_add(1, Ordering::Relaxed);
+        let mut p = Prefilter { others: vec![Vec::new(); rules], id, ..Prefilter::default() };
         let mut weight = Vec::new();
         // Per rule, its groups as sorted key lists.
         let mut keyed: Vec<(usize, &EventMatcher, Vec<Vec<u32>>)> = Vec::new();
@@ -260,7 +343,8 @@ impl Prefilter {
             // One pass over each value finds every indexed substring in it, however many rules
             // there are. Building fails only past the automaton's size limits; those substrings
             // then count as present in every event (still correct, only slower).
-            b.automaton = (!subs.is_empty()).then(|| AhoCorasick::new(subs.iter().map(|s| &s.0))).and_then(Result::ok);
+            let literals: Vec<&str> = subs.iter().map(|s| s.0.as_str()).collect();
+            b.automaton = (!subs.is_empty()).then(|| Finder::new(&literals)).flatten();
             match b.automaton {
                 Some(_) => b.substring_keys = subs.iter().map(|s| s.1).collect(),
                 None => p.always.extend(subs.iter().map(|s| s.1)),
@@ -286,11 +370,13 @@ impl Prefilter {
         }
         out.extend(self.any.iter().map(|&i| (i as usize, false)));
         hits.event = hits.event.wrapping_add(1);
-        if hits.event == 0 || hits.seen.len() != self.filed.len() || hits.taken.len() != self.others.len() {
-            // A new table (or stamps about to repeat): start from zero, event 1.
+        if hits.event == 0 || hits.owner != self.id {
+            // Another prefilter's tables (or stamps about to repeat): start from zero, event 1.
             hits.seen = vec![0; self.filed.len()];
             hits.taken = vec![0; self.others.len()];
+            hits.caches = self.buckets.iter().map(|b| b.automaton.as_ref().map(Finder::scratch)).collect();
             hits.event = 1;
+            hits.owner = self.id;
         }
         let now = hits.event;
         let (seen, met) = (&mut hits.seen, &mut hits.met);
@@ -301,7 +387,7 @@ impl Prefilter {
             }
         };
         self.always.iter().for_each(|&k| mark(k));
-        for b in &self.buckets {
+        for (b, cache) in self.buckets.iter().zip(hits.caches.iter_mut()) {
             for v in ev.get(b.field) {
                 let Some(s) = v.as_str() else { continue };
                 let key = if b.insensitive { fold_into(s, fold_buf) } else { s };
@@ -313,9 +399,11 @@ impl Prefilter {
                         mark(k);
                     }
                 }
-                if let Some(ac) = &b.automaton {
-                    for m in ac.find_overlapping_iter(key) {
-                        mark(b.substring_keys[m.pattern().as_usize()]);
+                if let (Some(finder), Some(scratch)) = (&b.automaton, cache.as_mut()) {
+                    // A failed search (not expected: the automata are not configured to give up)
+                    // counts every substring as present: still correct, only slower.
+                    if !finder.each(scratch, key, |p| mark(b.substring_keys[p])) {
+                        b.substring_keys.iter().for_each(|&k| mark(k));
                     }
                 }
             }
@@ -416,6 +504,22 @@ mod tests {
             reqs(r#"process where process.name like ("curl*", "*wget")"#),
             [("process.name".into(), false, vec!["curl*".into(), "*wget*".into()])]
         );
+    }
+
+    #[test]
+    fn both_substring_finders_find_the_same_literals() {
+        let literals = ["/curl", "curl", "url -", "é/", "a", "/tmp/", "://127.0.0.1"];
+        let native = substrings::Finder::new(&literals).unwrap();
+        let dfa = lazy_dfa::Finder::new(&literals).unwrap();
+        for value in ["", "/usr/bin/curl -k", "curl", "xé/a", "http://127.0.0.1/tmp/x", "nothing here", "é"] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            assert!(native.each(&mut native.scratch(), value, |p| a.push(p)));
+            assert!(dfa.each(&mut dfa.scratch(), value, |p| b.push(p)));
+            a.sort_unstable();
+            a.dedup();
+            let want: Vec<usize> = (0..literals.len()).filter(|&i| value.contains(literals[i])).collect();
+            assert_eq!((&a, &b), (&want, &want), "{value}");
+        }
     }
 
     #[test]
