@@ -107,6 +107,8 @@ struct Samples {
     push: Vec<(f64, f64)>,
     alerts: usize,
     single_hits: usize,
+    /// Event queries passed by the prefilter to evaluation, per event.
+    evaluated: Vec<usize>,
 }
 
 fn main() {
@@ -227,6 +229,13 @@ fn main() {
     for l in lines.iter().filter(|_| !sets.is_empty()) {
         std::hint::black_box(sets[0].rs.read_json(l).expect("valid event"));
     }
+    for (s, smp) in sets.iter().zip(samples.iter_mut()) {
+        smp.evaluated = lines
+            .iter()
+            .map(|l| eqlite::internals::evaluated(&s.rs, &s.rs.read_json(l).expect("valid event"), &mut cx))
+            .collect();
+        smp.evaluated.sort_unstable();
+    }
     for _ in 0..reps {
         for (s, smp) in sets.iter().zip(samples.iter_mut()) {
             let rs = &s.rs;
@@ -273,12 +282,14 @@ fn main() {
         let seqs = (0..s.rs.len()).filter(|&i| s.rs.kind(i) != Some(eqlite::RuleKind::Event)).count();
         out.push_str(&format!(
             "{{\"name\":\"{}\",\"rules\":{},\"sequences\":{seqs},\"fields\":{},\"alerts\":{},\"single_hits\":{},\
-             \"read_ns\":{:.1},\"match_ns\":{:.1},\"push_ns\":{:.1},\"push_wall_ns\":{:.1},\"push_ns_all\":[{}]}}",
+             \"evaluated_mean\":{:.2},\"evaluated_p95\":{},\"read_ns\":{:.1},\"match_ns\":{:.1},\"push_ns\":{:.1},\"push_wall_ns\":{:.1},\"push_ns_all\":[{}]}}",
             s.name,
             s.rs.len(),
             eqlite::internals::fields(&s.rs).len(),
             smp.alerts,
             smp.single_hits,
+            smp.evaluated.iter().sum::<usize>() as f64 / n,
+            smp.evaluated.get(smp.evaluated.len() * 95 / 100).copied().unwrap_or(0),
             per(&smp.read, true),
             per(&smp.matches, true),
             per(&smp.push, true),

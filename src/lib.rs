@@ -118,4 +118,10 @@ pub mod internals {
         out.retain(|&(i, _)| matches!(rs.compiled()[i].body, Body::Event(_)));
         out.into_iter().map(|(i, _)| i).collect()
     }
+
+    /// How many event queries (rules and sequence stages) the prefilter lets through to full
+    /// evaluation for this event.
+    pub fn evaluated(rs: &crate::RuleSet, ev: &crate::Event, cx: &mut Scratch) -> usize {
+        rs.evaluated_with(ev, cx)
+    }
 }

@@ -450,6 +450,12 @@ impl RuleSet {
         out
     }
 
+    /// The number of event queries the prefilter passes on to evaluation (for benchmarks).
+    #[cfg(feature = "internals")]
+    pub(crate) fn evaluated_with(&self, ev: &Event, cx: &mut Scratch) -> usize {
+        self.index().prefilter.candidates(ev, self.category_field, &mut cx.hits, &mut cx.fold).len()
+    }
+
     /// Single-event rules that match, in rule order. Sequences and samples need a
     /// [`crate::Stream`].
     pub fn matches(&self, ev: &Event) -> Vec<usize> {

@@ -11,22 +11,33 @@ use crate::matcher::node::{EventMatcher, Node, NodeKind, StringPatterns};
 use crate::matcher::wildcard::{fold, fold_into};
 use crate::value::Value;
 use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use substrings::{Finder, Scratch};
 
-/// One way to meet a requirement: `field` has one of `values`, or a value starting with one of
-/// `prefixes` (the literal start of a wildcard pattern such as `"python*"`).
+/// One way to meet a requirement: `field` has one of `values`, a value starting with one of
+/// `prefixes` (the literal start of a wildcard pattern such as `"python*"`), or a value containing
+/// one of `substrings` (the longest literal run of a pattern that starts with a wildcard, such as
+/// `"/curl"` of `"*/curl"`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Required {
     pub field: FieldId,
-    /// Values and prefixes are lowercased and compared with lowercased event values.
+    /// Values, prefixes and substrings are lowercased and compared with lowercased event values.
     pub insensitive: bool,
     pub values: Vec<String>,
     pub prefixes: Vec<String>,
+    pub substrings: Vec<String>,
 }
 
 impl Required {
     fn is_empty(&self) -> bool {
-        self.values.is_empty() && self.prefixes.is_empty()
+        self.values.is_empty() && self.prefixes.is_empty() && self.substrings.is_empty()
     }
+}
+
+/// The longest run of literal characters in a wildcard pattern: every value the pattern matches
+/// contains it (folding is per character, so this holds for folded values and patterns too).
+fn longest_literal(pattern: &str) -> &str {
+    pattern.split(['*', '?']).max_by_key(|s| s.len()).unwrap_or("")
 }
 
 /// A condition every match satisfies: at least one of its alternatives holds.
@@ -61,7 +72,7 @@ fn required(n: &Node) -> Option<Group> {
                 field: field_of(x)?,
                 insensitive,
                 values: values?.into_iter().map(|v| if insensitive { fold(&v) } else { v }).collect(),
-                prefixes: vec![],
+                ..Required::default()
             })
         }
         NodeKind::Match(x, p) => {
@@ -79,8 +90,11 @@ fn required(n: &Node) -> Option<Group> {
                 let v = if insensitive { fold(v) } else { v.to_string() };
                 match v.find(['*', '?']) {
                     None => r.values.push(v),
-                    // A pattern that starts with a wildcard requires nothing.
-                    Some(0) => return None,
+                    Some(0) => match longest_literal(&v) {
+                        // `"*"`, `"?*"`: no literal at all, so no requirement.
+                        "" => return None,
+                        lit => r.substrings.push(lit.to_string()),
+                    },
                     Some(i) => r.prefixes.push(v[..i].to_string()),
                 }
             }
@@ -97,6 +111,7 @@ fn required(n: &Node) -> Option<Group> {
                         Some(a) => {
                             a.values.extend(r.values);
                             a.prefixes.extend(r.prefixes);
+                            a.substrings.extend(r.substrings);
                         }
                         None => acc.push(r),
                     }
@@ -108,85 +123,231 @@ fn required(n: &Node) -> Option<Group> {
     }
 }
 
+/// The literals required of one field (compared folded or not), each numbered as a key.
 #[derive(Clone, Debug, Default)]
 struct Bucket {
     field: FieldId,
     insensitive: bool,
-    /// Value → (rule, bit of the rule's requirement group that this value meets).
-    rules: FxHashMap<String, Vec<(u32, u8)>>,
-    /// The same for values starting with a prefix, and the byte lengths of those prefixes.
-    prefixes: FxHashMap<String, Vec<(u32, u8)>>,
+    values: FxHashMap<String, u32>,
+    /// Prefixes, and the byte lengths of those prefixes.
+    prefixes: FxHashMap<String, u32>,
     prefix_lens: Vec<usize>,
+    /// Substrings while building; then their keys in the automaton's pattern order.
+    substrings: FxHashMap<String, u32>,
+    substring_keys: Vec<u32>,
+    automaton: Option<Finder>,
 }
 
-/// Files `rule` (with its group `bit`) under `key`.
-fn file(map: &mut FxHashMap<String, Vec<(u32, u8)>>, key: &str, rule: u32, bit: u8) {
-    let list = map.entry(key.to_string()).or_default();
-    match list.last_mut() {
-        Some((r, bits)) if *r == rule => *bits |= bit,
-        _ => list.push((rule, bit)),
+/// Which of a set of literals occur anywhere in a value. Natively an Aho-Corasick automaton; in
+/// WebAssembly, where aho-corasick would add 34 KB gzipped to the npm package, an unanchored lazy
+/// DFA over the same literals from regex-automata (already there for regexes), about half as fast
+/// with the whole corpus. Both report the same set.
+#[cfg(not(target_arch = "wasm32"))]
+mod substrings {
+    use aho_corasick::AhoCorasick;
+
+    #[derive(Clone, Debug)]
+    pub struct Finder(AhoCorasick);
+
+    #[derive(Clone, Debug, Default)]
+    pub struct Scratch;
+
+    impl Finder {
+        pub fn new(literals: &[&str]) -> Option<Finder> {
+            AhoCorasick::new(literals).ok().map(Finder)
+        }
+
+        pub fn scratch(&self) -> Scratch {
+            Scratch
+        }
+
+        /// Calls `found` with the index of every literal in `value` (possibly more than once);
+        /// false if the search failed.
+        pub fn each(&self, _: &mut Scratch, value: &str, mut found: impl FnMut(usize)) -> bool {
+            self.0.find_overlapping_iter(value).for_each(|m| found(m.pattern().as_usize()));
+            true
+        }
     }
 }
 
+#[cfg(target_arch = "wasm32")]
+use lazy_dfa as substrings;
+
+#[cfg(any(target_arch = "wasm32", test))]
+mod lazy_dfa {
+    use regex_automata::hybrid::dfa::{Cache, DFA};
+    use regex_automata::nfa::thompson;
+    use regex_automata::{Input, MatchKind, PatternSet};
+    use regex_syntax::hir::Hir;
+
+    /// Most memory the automaton may use per [`Scratch`] (its states are built as values need
+    /// them; when full, it starts over).
+    const CACHE_CAPACITY: usize = 2 << 20;
+
+    #[derive(Clone, Debug)]
+    pub struct Finder(DFA);
+
+    #[derive(Clone, Debug)]
+    pub struct Scratch(Cache, PatternSet);
+
+    impl Finder {
+        pub fn new(literals: &[&str]) -> Option<Finder> {
+            // From HIR literals, not pattern text: no regex parser linked in for this.
+            let hirs: Vec<Hir> = literals.iter().map(|l| Hir::literal(l.as_bytes())).collect();
+            let nfa = thompson::Compiler::new().build_many_from_hir(&hirs).ok()?;
+            let config = DFA::config().match_kind(MatchKind::All).cache_capacity(CACHE_CAPACITY);
+            DFA::builder().configure(config).build_from_nfa(nfa).ok().map(Finder)
+        }
+
+        pub fn scratch(&self) -> Scratch {
+            Scratch(self.0.create_cache(), PatternSet::new(self.0.pattern_len()))
+        }
+
+        pub fn each(&self, s: &mut Scratch, value: &str, found: impl FnMut(usize)) -> bool {
+            s.1.clear();
+            let ok = self.0.try_which_overlapping_matches(&mut s.0, &Input::new(value), &mut s.1).is_ok();
+            s.1.iter().map(|p| p.as_usize()).for_each(found);
+            ok
+        }
+    }
+}
+
+/// Numbers prefilters, so that [`Hits`] tables and caches are never used with another one.
+static BUILT: AtomicU64 = AtomicU64::new(1);
+
 /// The rule index of a rule set (single-event rules only).
+///
+/// Each literal a rule requires is a key. A rule is filed under the keys of one requirement
+/// group, its most selective (the one whose literals the fewest other rules require: a value
+/// many rules require, such as `host.os.type == "linux"`, is likely common in events too); its
+/// other groups are checked against the keys the event met. So the work per event follows the
+/// keys it meets and the rules filed under them, not every rule that mentions a common value.
 #[derive(Clone, Debug, Default)]
 pub struct Prefilter {
     buckets: Vec<Bucket>,
-    /// Per rule, the bits of all its requirement groups (zero for rules filed by category): an
-    /// event must meet each group.
-    need: Vec<u8>,
+    /// Per key, the rules filed under it.
+    filed: Vec<Vec<u32>>,
+    /// Per rule, its other requirement groups, each as the keys any one of which meets it.
+    others: Vec<Vec<Vec<u32>>>,
+    /// Keys met by every event: substrings no automaton could hold.
+    always: Vec<u32>,
     /// Rules without a usable requirement, by category, and those of `any`.
     by_category: FxHashMap<String, Vec<u32>>,
     any: Vec<u32>,
+    id: u64,
 }
 
-/// Per-event counters of [`Prefilter::candidates`], reused from event to event.
+/// Per-event state of [`Prefilter::candidates`], reused from event to event: stamps instead of
+/// clearing per-key and per-rule tables.
 #[derive(Clone, Debug, Default)]
 pub struct Hits {
-    /// The requirement groups met so far, per rule, as bits.
-    met: Vec<u8>,
+    /// Per key, the number of the last event that met it.
+    seen: Vec<u32>,
+    /// Per rule, the number of the last event for which it was considered.
+    taken: Vec<u32>,
+    /// The keys the current event met.
+    met: Vec<u32>,
+    event: u32,
+    /// The prefilter these tables are for, and its automata's caches and match sets, per bucket.
+    owner: u64,
+    caches: Vec<Option<Scratch>>,
 }
 
-/// Groups filed per rule (bits of a `u8`); more would narrow little further.
+/// Requirement groups kept per rule; more would narrow little further.
 const MAX_GROUPS: usize = 8;
 
 impl Prefilter {
-    /// Files each rule (`(index, matcher)`) under each alternative of each of its requirements.
+    /// The key of a literal of `r`, numbered on first use.
+    fn key(&mut self, r: &Required, kind: u8, literal: &str, weight: &mut Vec<u64>) -> u32 {
+        let b = match self.buckets.iter().position(|b| b.field == r.field && b.insensitive == r.insensitive) {
+            Some(b) => b,
+            None => {
+                self.buckets.push(Bucket { field: r.field, insensitive: r.insensitive, ..Bucket::default() });
+                self.buckets.len() - 1
+            }
+        };
+        let bucket = &mut self.buckets[b];
+        let map = match kind {
+            0 => &mut bucket.values,
+            1 => &mut bucket.prefixes,
+            _ => &mut bucket.substrings,
+        };
+        if let Some(&k) = map.get(literal) {
+            return k;
+        }
+        let k = self.filed.len() as u32;
+        map.insert(literal.to_string(), k);
+        if kind == 1 {
+            if let Err(i) = bucket.prefix_lens.binary_search(&literal.len()) {
+                bucket.prefix_lens.insert(i, literal.len());
+            }
+        }
+        self.filed.push(Vec::new());
+        // One- and two-character substrings are in most values.
+        weight.push(if kind == 2 && literal.len() < 3 { 10_000 } else { 0 });
+        k
+    }
+
+    /// Files each rule (`(index, matcher)`) under the keys of its most selective requirement.
     pub fn build<'m>(matchers: impl Iterator<Item = (usize, &'m EventMatcher)>) -> Prefilter {
         let all: Vec<(usize, &EventMatcher, Vec<Group>)> =
             matchers.map(|(i, m)| (i, m, requirements(&m.condition))).collect();
         let rules = all.iter().map(|(i, ..)| i + 1).max().unwrap_or(0);
-        let mut p = Prefilter { need: vec![0; rules], ..Prefilter::default() };
+        let id = BUILT.fetch_add(1, Ordering::Relaxed);
+        let mut p = Prefilter { others: vec![Vec::new(); rules], id, ..Prefilter::default() };
+        let mut weight = Vec::new();
+        // Per rule, its groups as sorted key lists.
+        let mut keyed: Vec<(usize, &EventMatcher, Vec<Vec<u32>>)> = Vec::new();
         for (i, m, groups) in &all {
             let groups = groups.iter().filter(|g| !g.is_empty() && g.iter().all(|r| !r.is_empty()));
-            for (g, group) in groups.take(MAX_GROUPS).enumerate() {
-                let bit = 1u8 << g;
-                p.need[*i] |= bit;
+            let mut ks: Vec<Vec<u32>> = Vec::new();
+            for group in groups.take(MAX_GROUPS) {
+                let mut g = Vec::new();
                 for r in group {
-                    let b = match p.buckets.iter().position(|b| b.field == r.field && b.insensitive == r.insensitive) {
-                        Some(b) => b,
-                        None => {
-                            p.buckets.push(Bucket { field: r.field, insensitive: r.insensitive, ..Bucket::default() });
-                            p.buckets.len() - 1
-                        }
-                    };
-                    let bucket = &mut p.buckets[b];
-                    for v in &r.values {
-                        file(&mut bucket.rules, v, *i as u32, bit);
-                    }
-                    for v in &r.prefixes {
-                        file(&mut bucket.prefixes, v, *i as u32, bit);
-                        if let Err(k) = bucket.prefix_lens.binary_search(&v.len()) {
-                            bucket.prefix_lens.insert(k, v.len());
+                    let kinds = [(0, &r.values), (1, &r.prefixes), (2, &r.substrings)];
+                    for (kind, lits) in kinds {
+                        for l in lits {
+                            g.push(p.key(r, kind, l, &mut weight));
                         }
                     }
                 }
+                g.sort_unstable();
+                g.dedup();
+                ks.push(g);
             }
-            if p.need[*i] == 0 {
-                match &m.category {
-                    Some(c) => p.by_category.entry(c.clone()).or_default().push(*i as u32),
-                    None => p.any.push(*i as u32),
+            keyed.push((*i, m, ks));
+        }
+        // How many rules require each key.
+        let mut shared = weight;
+        for k in keyed.iter().flat_map(|(.., ks)| ks.iter().flatten()) {
+            shared[*k as usize] += 1;
+        }
+        for (i, m, mut groups) in keyed {
+            let score = |g: &Vec<u32>| g.iter().map(|&k| shared[k as usize]).sum::<u64>();
+            match (0..groups.len()).min_by_key(|&g| score(&groups[g])) {
+                Some(best) => {
+                    for &k in &groups.swap_remove(best) {
+                        p.filed[k as usize].push(i as u32);
+                    }
+                    p.others[i] = groups;
                 }
+                None => match &m.category {
+                    Some(c) => p.by_category.entry(c.clone()).or_default().push(i as u32),
+                    None => p.any.push(i as u32),
+                },
+            }
+        }
+        for b in &mut p.buckets {
+            let mut subs: Vec<(String, u32)> = std::mem::take(&mut b.substrings).into_iter().collect();
+            subs.sort_unstable_by_key(|s| s.1);
+            // One pass over each value finds every indexed substring in it, however many rules
+            // there are. Building fails only past the automaton's size limits; those substrings
+            // then count as present in every event (still correct, only slower).
+            let literals: Vec<&str> = subs.iter().map(|s| s.0.as_str()).collect();
+            b.automaton = (!subs.is_empty()).then(|| Finder::new(&literals)).flatten();
+            match b.automaton {
+                Some(_) => b.substring_keys = subs.iter().map(|s| s.1).collect(),
+                None => p.always.extend(subs.iter().map(|s| s.1)),
             }
         }
         p
@@ -208,25 +369,53 @@ impl Prefilter {
             }
         }
         out.extend(self.any.iter().map(|&i| (i as usize, false)));
-        hits.met.clear();
-        hits.met.resize(self.need.len(), 0);
-        for b in &self.buckets {
+        hits.event = hits.event.wrapping_add(1);
+        if hits.event == 0 || hits.owner != self.id {
+            // Another prefilter's tables (or stamps about to repeat): start from zero, event 1.
+            hits.seen = vec![0; self.filed.len()];
+            hits.taken = vec![0; self.others.len()];
+            hits.caches = self.buckets.iter().map(|b| b.automaton.as_ref().map(Finder::scratch)).collect();
+            hits.event = 1;
+            hits.owner = self.id;
+        }
+        let now = hits.event;
+        let (seen, met) = (&mut hits.seen, &mut hits.met);
+        met.clear();
+        let mut mark = |k: u32| {
+            if std::mem::replace(&mut seen[k as usize], now) != now {
+                met.push(k);
+            }
+        };
+        self.always.iter().for_each(|&k| mark(k));
+        for (b, cache) in self.buckets.iter().zip(hits.caches.iter_mut()) {
             for v in ev.get(b.field) {
                 let Some(s) = v.as_str() else { continue };
                 let key = if b.insensitive { fold_into(s, fold_buf) } else { s };
-                let exact = b.rules.get(key).into_iter();
-                let prefixed = b
-                    .prefix_lens
-                    .iter()
-                    .take_while(|&&n| n <= key.len())
-                    .filter_map(|&n| key.get(..n).and_then(|k| b.prefixes.get(k)));
-                for &(i, bits) in exact.chain(prefixed).flatten() {
-                    let i = i as usize;
-                    let before = hits.met[i];
-                    hits.met[i] |= bits;
-                    if before != self.need[i] && hits.met[i] == self.need[i] {
-                        out.push((i, true));
+                if let Some(&k) = b.values.get(key) {
+                    mark(k);
+                }
+                for &n in b.prefix_lens.iter().take_while(|&&n| n <= key.len()) {
+                    if let Some(&k) = key.get(..n).and_then(|p| b.prefixes.get(p)) {
+                        mark(k);
                     }
+                }
+                if let (Some(finder), Some(scratch)) = (&b.automaton, cache.as_mut()) {
+                    // A failed search (not expected: the automata are not configured to give up)
+                    // counts every substring as present: still correct, only slower.
+                    if !finder.each(scratch, key, |p| mark(b.substring_keys[p])) {
+                        b.substring_keys.iter().for_each(|&k| mark(k));
+                    }
+                }
+            }
+        }
+        for &k in &hits.met {
+            for &r in &self.filed[k as usize] {
+                let r = r as usize;
+                if std::mem::replace(&mut hits.taken[r], now) == now {
+                    continue;
+                }
+                if self.others[r].iter().all(|g| g.iter().any(|&k| hits.seen[k as usize] == now)) {
+                    out.push((r, true));
                 }
             }
         }
@@ -258,7 +447,9 @@ mod tests {
             .flatten()
             // Prefixes shown as `prefix*`.
             .map(|r| {
-                let values = r.values.into_iter().chain(r.prefixes.into_iter().map(|p| format!("{p}*"))).collect();
+                let prefixes = r.prefixes.into_iter().map(|p| format!("{p}*"));
+                let substrings = r.substrings.into_iter().map(|p| format!("*{p}*"));
+                let values = r.values.into_iter().chain(prefixes).chain(substrings).collect();
                 (fields.name(r.field).to_string(), r.insensitive, values)
             })
             .collect();
@@ -293,13 +484,42 @@ mod tests {
                 ("user.id".into(), false, vec!["0".into()])
             ]
         );
-        assert!(reqs(r#"process where process.name == "a" or user.name like "*b""#).is_empty());
+        // Patterns that start with a wildcard require their longest literal run.
+        assert_eq!(
+            reqs(r#"process where process.name == "a" or user.name like "*b""#),
+            [("process.name".into(), false, vec!["a".into()]), ("user.name".into(), false, vec!["*b*".into()])]
+        );
+        assert_eq!(
+            reqs(r#"any where process.executable : ("*/CURL", "?x*/bin/*sh")"#),
+            [("process.executable".into(), true, vec!["*/curl*".into(), "*/bin/*".into()])]
+        );
+        assert!(reqs(r#"process where process.name == "a" or user.name like "*""#).is_empty());
+        assert!(reqs(r#"process where process.name like ("curl*", "?*")"#).is_empty());
         assert_eq!(
             reqs(r#"process where process.name like ("curl*", "wget?x*")"#),
             [("process.name".into(), false, vec!["curl*".into(), "wget*".into()])]
         );
         assert_eq!(reqs(r#"process where process.name : "PY*""#), [("process.name".into(), true, vec!["py*".into()])]);
-        assert!(reqs(r#"process where process.name like ("curl*", "*wget")"#).is_empty());
+        assert_eq!(
+            reqs(r#"process where process.name like ("curl*", "*wget")"#),
+            [("process.name".into(), false, vec!["curl*".into(), "*wget*".into()])]
+        );
+    }
+
+    #[test]
+    fn both_substring_finders_find_the_same_literals() {
+        let literals = ["/curl", "curl", "url -", "é/", "a", "/tmp/", "://127.0.0.1"];
+        let native = substrings::Finder::new(&literals).unwrap();
+        let dfa = lazy_dfa::Finder::new(&literals).unwrap();
+        for value in ["", "/usr/bin/curl -k", "curl", "xé/a", "http://127.0.0.1/tmp/x", "nothing here", "é"] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            assert!(native.each(&mut native.scratch(), value, |p| a.push(p)));
+            assert!(dfa.each(&mut dfa.scratch(), value, |p| b.push(p)));
+            a.sort_unstable();
+            a.dedup();
+            let want: Vec<usize> = (0..literals.len()).filter(|&i| value.contains(literals[i])).collect();
+            assert_eq!((&a, &b), (&want, &want), "{value}");
+        }
     }
 
     #[test]
@@ -307,10 +527,11 @@ mod tests {
         let rules = [
             ("win", r#"process where host.os.type == "windows" and process.name : ("CMD.exe", "net.exe")"#),
             ("lin", r#"process where host.os.type == "linux" and event.type in ("start", "exec")"#),
-            ("free", r#"process where process.args : "*-k*""#),
+            ("free", r#"process where process.pid > 4"#),
             ("prefix", r#"process where process.name : ("PYTHON*", "perl")"#),
             ("all", r#"any where event.type : "START" and event.type == "start""#),
             ("or", r#"process where process.name == "nc" or (process.args == "-e" and user.id == "0")"#),
+            ("sub", r#"any where process.args : ("*-K*", "*/CURL") and process.name like~ "*sh""#),
         ];
         let mut fields = Fields::default();
         let cat = fields.intern_dotted("event.category");
@@ -342,6 +563,16 @@ mod tests {
         }
         for name in ["pytho", "perl5", "é", ""] {
             assert_eq!(prefix(name), ["free"], "{name}");
+        }
+        // Substrings anywhere in any value, case-folded for `:`, `like~`; both groups needed.
+        let mut sub = |args: &str, name: &str| {
+            ids(&format!(r#"{{"event":{{"category":"file"}},"process":{{"args":{args},"name":"{name}"}}}}"#))
+        };
+        for (args, name) in [(r#"["x", "a-kb"]"#, "bash"), (r#""/usr/bin/Curl""#, "SH"), (r#""-k""#, "shx")] {
+            assert_eq!(sub(args, name), ["sub"], "{args} {name}");
+        }
+        for (args, name) in [(r#"["-", "k"]"#, "bash"), (r#""/curl""#, "s h"), (r#""curl -x""#, "sh")] {
+            assert_eq!(sub(args, name), Vec::<&str>::new(), "{args} {name}");
         }
     }
 }
