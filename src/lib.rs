@@ -54,6 +54,7 @@ mod event;
 mod explain;
 mod field_types;
 pub mod input;
+mod kql;
 pub mod mapping;
 mod matcher;
 mod pack;

@@ -301,7 +301,11 @@ impl RuleSet {
     }
 
     fn push(&mut self, rule: Rule) -> Result<usize, Error> {
-        let query = parse_query_with(&rule.query, &self.options.limits)?;
+        let query = if rule.language == "kuery" {
+            crate::kql::parse_kql_with(&rule.query, &self.options.limits)?
+        } else {
+            parse_query_with(&rule.query, &self.options.limits)?
+        };
         self.push_parsed(rule, query)
     }
 
@@ -315,6 +319,11 @@ impl RuleSet {
     /// Adds an ad-hoc query as a rule with the given id.
     pub fn add_query(&mut self, id: &str, eql: &str) -> Result<usize, Error> {
         self.add(Rule::from_query(id, eql))
+    }
+
+    /// Adds an ad-hoc KQL (Kibana Query Language) query as a rule with the given id.
+    pub fn add_kql(&mut self, id: &str, kql: &str) -> Result<usize, Error> {
+        self.add(Rule::from_kql(id, kql))
     }
 
     /// Adds the rule of a detection-rules TOML document (`origin` names it in messages). A rule
