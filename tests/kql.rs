@@ -189,6 +189,8 @@ fn escapes_field_patterns_and_ranges() {
     assert!(!eval("process.hash.*: *", &doc).unwrap());
     assert!(eval("destination.port >= 10250 and destination.port < 10251", &doc).unwrap());
     assert!(eval("destination.port: \"10250\"", &doc).unwrap(), "read as the field's type");
+    assert!(eval("destination.port > \"10249\"", &doc).unwrap());
+    assert!(eval("kq.n < \"5\"", &json!({"kq": {"n": 4}})).unwrap(), "a quoted number on an untyped field");
     assert!(eval("destination.ip: 10.0.0.0/8 and not destination.ip: 192.168.0.0/16", &doc).unwrap());
     assert!(eval("@timestamp >= \"2026-01-01\"", &doc).unwrap());
 }

@@ -130,12 +130,14 @@ impl Builder<'_> {
             ">" => CompareOp::Gt,
             _ => CompareOp::Ge,
         };
-        let t = self.text(it.next().expect("grammar: range value"))?;
+        let t = self.text(it.next().and_then(|l| l.into_inner().next()).expect("grammar: range value"))?;
         let text = t.joined();
+        // Kibana sends the value as text and Elasticsearch reads it as the field's type; a number
+        // (quoted or not) stays a number for fields of no known type, whose values are JSON's.
         let value = match text.parse::<i64>() {
-            Ok(i) if !t.quoted => Literal::Int(i),
+            Ok(i) => Literal::Int(i),
             _ => match text.parse::<f64>() {
-                Ok(f) if !t.quoted && f.is_finite() => Literal::Float(f),
+                Ok(f) if f.is_finite() && !text.contains(char::is_alphabetic) => Literal::Float(f),
                 _ => Literal::Str(text),
             },
         };
