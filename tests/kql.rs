@@ -25,6 +25,15 @@ fn every_kql_corpus_rule_loads() {
     let report = rs.load(&pack);
     assert!(report.errors.is_empty(), "{}", eqlite::render_all(&report.errors));
     assert_eq!(report.loaded.len(), 507, "every KQL `query` rule");
+    // The query of every other KQL rule (threshold, new_terms, threat_match) parses and compiles
+    // too.
+    let mut all = RuleSet::default();
+    for f in pack.files() {
+        let doc: toml::Table = toml::from_str(&f.text).unwrap();
+        let query = doc["rule"]["query"].as_str().unwrap();
+        all.add_kql(&f.origin, query).unwrap_or_else(|e| panic!("{}: {e}", f.origin));
+    }
+    assert_eq!(all.len(), 792);
 }
 
 /// test_evaluator.py's document.
