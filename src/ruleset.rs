@@ -13,7 +13,7 @@ use crate::matcher::node::EventMatcher;
 use crate::matcher::prefilter::Prefilter;
 use crate::matcher::query::{SampleSpec, SequenceSpec, StageSpec};
 use crate::pack::{LoadReport, Pack, Skipped};
-use crate::parser::{parse_query_with, Limits};
+use crate::parser::Limits;
 use crate::rule::{self, Loaded, Reference, Rule};
 use crate::span::Span;
 use crate::summary::{RuleKind, RuleSummary};
@@ -140,7 +140,7 @@ struct Index {
 ///
 /// let mut rules = RuleSet::default();
 /// let report = rules.load(&Pack::kubelet());
-/// assert!(report.is_ok() && rules.len() == 16);
+/// assert!(report.is_ok() && rules.len() == 20);
 /// let event = rules.read_json(
 ///     r#"{"event": {"category": "process", "type": "start", "action": "exec"},
 ///         "host": {"os": {"type": "linux"}}, "process": {"name": "kubeletctl"}}"#,
@@ -301,11 +301,7 @@ impl RuleSet {
     }
 
     fn push(&mut self, rule: Rule) -> Result<usize, Error> {
-        let query = if rule.language == "kuery" {
-            crate::kql::parse_kql_with(&rule.query, &self.options.limits)?
-        } else {
-            parse_query_with(&rule.query, &self.options.limits)?
-        };
+        let query = crate::kql::parse_rule_query_with(&rule, &self.options.limits)?;
         self.push_parsed(rule, query)
     }
 

@@ -47,7 +47,7 @@ fn rand_suffix() -> u64 {
 #[test]
 fn every_rule_fires_on_its_attacks_and_not_on_near_misses() {
     let files = common::kubelet_fixtures();
-    assert_eq!(files.len(), 16, "one fixture file per rule of the pack");
+    assert_eq!(files.len(), 20, "one fixture file per rule of the pack");
     let (mut cases, mut failures) = (0, Vec::new());
     let mut covered = std::collections::BTreeSet::new();
     for f in &files {
@@ -88,7 +88,7 @@ fn the_embedded_pack_is_the_rules_directory() {
     let out = Command::new(env!("CARGO_BIN_EXE_eqlite")).arg("check").output().unwrap();
     assert!(out.status.success());
     let summary = String::from_utf8(out.stdout).unwrap();
-    assert!(summary.starts_with("16 rules compiled (11 single-event, 5 sequence"), "{summary}");
+    assert!(summary.starts_with("20 rules compiled (15 single-event, 5 sequence"), "{summary}");
 }
 
 #[test]

@@ -70,7 +70,7 @@ fn main() {
     for (i, (name, text_expr, text)) in files.iter().enumerate() {
         // A file that does not load here is reported by the module as it would have been at run time.
         let query = match eqlite::parse_rule_toml(text, name) {
-            Ok(eqlite::Loaded::Rule(r)) => eqlite::parse_query(&r.query).map(Some).map_err(|_| {
+            Ok(eqlite::Loaded::Rule(r)) => eqlite::parse_rule_query(&r).map(Some).map_err(|_| {
                 // The message, positioned in the file, that loading it at run time would give.
                 let e = eqlite::RuleSet::default().add_toml(text, name).err();
                 e.map_or_else(String::new, |e| e.message().to_string())

@@ -10,9 +10,24 @@ mod grammar;
 use crate::ast::ExprKind;
 use crate::ast::{Category, EventQuery, Query, QueryBody};
 use crate::error::Error;
-use crate::parser::Limits;
+use crate::parser::{parse_query_with, Limits};
+use crate::rule::Rule;
 use crate::span::Span;
 use pest::Parser;
+
+/// Parses a rule's query in its language (`eql`, or `kuery`: KQL) with the default [`Limits`].
+pub fn parse_rule_query(rule: &Rule) -> Result<Query, Error> {
+    parse_rule_query_with(rule, &Limits::default())
+}
+
+/// Parses a rule's query in its language within the given limits.
+pub fn parse_rule_query_with(rule: &Rule, limits: &Limits) -> Result<Query, Error> {
+    if rule.language == "kuery" {
+        parse_kql_with(&rule.query, limits)
+    } else {
+        parse_query_with(&rule.query, limits)
+    }
+}
 
 /// Parses one KQL query within the given limits.
 pub fn parse_kql_with(src: &str, limits: &Limits) -> Result<Query, Error> {

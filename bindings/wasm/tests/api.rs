@@ -29,7 +29,7 @@ fn rule_ids(alerts: &JsValue) -> Vec<String> {
 
 fn engine() -> Engine {
     let mut e = Engine::new(None).unwrap();
-    assert_eq!(e.load_default_rules().unwrap(), 16);
+    assert_eq!(e.load_default_rules().unwrap(), 20);
     e
 }
 
@@ -55,7 +55,7 @@ fn objects_and_json_text_are_the_same_event() {
 fn rules_list_metadata() {
     let e = engine();
     let rules = Array::from(&e.rules().unwrap());
-    assert_eq!(rules.length(), 16);
+    assert_eq!(rules.length(), 20);
     let r = rules.iter().find(|r| get(r, "ruleId").as_string().unwrap() == D4C_RULE).unwrap();
     assert_eq!(get(&r, "kind").as_string().unwrap(), "event");
     assert!(json(&get(&r, "techniques")).contains("T1059.004"));
