@@ -220,3 +220,53 @@ fn errors_are_positioned() {
         assert!(e.message().contains(msg), "{q}: {e}");
     }
 }
+
+/// test_parser.py's syntax cases (with a field: free text is a deviation, above), each checked by
+/// what it matches.
+#[test]
+fn detection_rules_parser_cases() {
+    let doc = |v: &str| json!({ "field": v, "app_message": v, "process": {"args": [v]}, "other": "value" });
+    for (q, value, want) in [
+        ("field: *S3 Browser*", "my S3 Browser x", true),
+        ("field: *S3 Browser", "x S3 Browser", true),
+        ("field: S3 Browser*", "S3 Browser 1", true),
+        ("field: S3 B*owser", "S3 Bxowser", true),
+        ("field: S3* Browser", "S3x Browser", true),
+        ("field: foo* bar* baz", "foo1 bar2 baz", true),
+        (r"field: *\: No such file*", "cat: No such file or directory", true),
+        (r"field: *foo\(bar baz*", "xfoo(bar baz", true),
+        (r"field: foo* bar\:baz", "foo1 bar:baz", true),
+        (r"app_message : *\: No such file or app_message : directory", "directory", true),
+        (r"field: *foo\<bar baz*", "foo<bar baz", true),
+        ("field: *S3 Browser* and other: value", "S3 Browser", true),
+        ("field: *or something*", "more or something", true),
+        ("field: *not this*", "why not this", true),
+        ("process.args: not /test/go-build*", "/test/go-build123", false),
+        ("process.args: not /test/go-build*", "/usr/bin/go", true),
+        ("field: \"*text*\"", "*text*", true),
+        ("field: \"*text*\"", "some text here", false),
+        (r"process.args:/lockscreenurl\:http*", "/lockscreenurl:https://x", true),
+        (r"field:\*", "*", true),
+        (r"field:\*", "anything", false),
+        (r"field:foo\*bar", "foo*bar", true),
+        (r"field:foo\*bar*", "foo*barbaz", true),
+        ("field: not not not foo", "foo", false),
+        ("field: not not not foo", "bar", true),
+        ("\"field\": foo", "foo", true),
+    ] {
+        assert_eq!(eval(q, &doc(value)).unwrap_or_else(|e| panic!("{q}: {e}")), want, "{q} on {value:?}");
+    }
+    // Rejected by both (test_blank_space, invalid escapes, unescaped `<` `>`).
+    for q in [
+        r#"field: "Test-ServiceDaclPermission" or"Update-ExeFunctions""#,
+        r"field: foo\'bar",
+        r"field: *foo\' bar",
+        r"field: foo\qbar*",
+        r"field: *foo\q bar*",
+        "field: foo<bar*",
+        "field: *foo bar<baz*",
+        "field: *foo bar>baz*",
+    ] {
+        assert_eq!(eval(q, &doc("x")).map_err(|e| e.kind()), Err(ErrorKind::Parse), "{q}");
+    }
+}
