@@ -65,6 +65,9 @@ fi
 section "differential test against Python eql (20 queries x 102 events)"
 bash tests/differential/run.sh 20
 
+section "differential test of KQL against detection-rules' KQL evaluator (100 queries x 30 documents)"
+bash tests/differential/kql.sh 100 30
+
 if cargo +nightly --version >/dev/null 2>&1; then
   section "fuzz smoke (10 s per target)"
   bash scripts/fuzz.sh 10

@@ -126,6 +126,19 @@ pub enum ExprKind {
     Or(Vec<Expr>),
     /// `not x`.
     Not(Box<Expr>),
+    /// KQL's `not x`: Elasticsearch's `must_not`, true unless `x` is true, so `not f: v` holds
+    /// for an event without `f` (EQL's `not` of a missing field is `null`).
+    MustNot(Box<Expr>),
+    /// KQL's `field: value`, compiled by the field's type: a term, an analysed match on `text`
+    /// fields, a wildcard or a presence test.
+    Kql {
+        /// The field (its path may hold `*` segments, as in `file.hash.*`).
+        field: Field,
+        /// What it is compared with.
+        value: KqlValue,
+        /// The value as written.
+        value_span: Span,
+    },
     /// `a == b`, `a < b`, …
     Compare(CompareOp, Box<Expr>, Box<Expr>),
     /// `a + b`, `a * b`, …
@@ -163,6 +176,22 @@ pub enum ExprKind {
         /// The function name as written, e.g. `cidrmatch`.
         name_span: Span,
     },
+}
+
+/// The value of a KQL `field: value`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KqlValue {
+    /// `*`: the field has a value.
+    Exists,
+    /// A value, escapes resolved. `quoted` values are phrases on `text` fields and never numbers.
+    Term {
+        /// The text.
+        text: String,
+        /// Written in double quotes.
+        quoted: bool,
+    },
+    /// An unquoted value with unescaped `*`: the literal pieces around the wildcards (two or more).
+    Wildcard(Vec<String>),
 }
 
 /// A constant.

@@ -180,9 +180,12 @@ impl<'a> Explainer<'a> {
                 e.children = children;
                 e
             }
-            NodeKind::Not(x) => {
+            NodeKind::Not(x) | NodeKind::MustNot(x) => {
                 let child = self.expr(x, ev, cx);
-                let result = child.result.map(|b| !b);
+                let result = match n.kind {
+                    NodeKind::MustNot(_) => Some(child.result != Some(true)),
+                    _ => child.result.map(|b| !b),
+                };
                 let mut e = self.node(n.span, "not", result, format!("the negated clause is {}", tri(child.result)));
                 e.children = vec![child];
                 e
@@ -197,7 +200,7 @@ impl<'a> Explainer<'a> {
             NodeKind::Compare(_, a, b) | NodeKind::CompareVersions(_, a, b) => ("compare", Some(&**a), Some(&**b)),
             NodeKind::IsNull(a, _) => ("exists", Some(&**a), None),
             NodeKind::In(a, _, _) => ("in", Some(&**a), None),
-            NodeKind::Match(a, _) => ("match", Some(&**a), None),
+            NodeKind::Match(a, _) | NodeKind::Text(a, _) => ("match", Some(&**a), None),
             _ => ("value", Some(n), None),
         };
         let mut e = self.node(n.span, kind, outcome.result, String::new());
@@ -218,6 +221,7 @@ impl<'a> Explainer<'a> {
                     vals.get(i).and_then(|v| set.position(v)).and_then(|p| set.source.get(p).cloned())
                 }
                 NodeKind::Match(_, p) => p.source.get(j).cloned(),
+                NodeKind::Text(_, q) => Some(Value::Str(q.source.clone().into())),
                 _ => rhs.map(|r| {
                     eval::values(r, ev, &mut Scratch::default())
                         .get(j)
@@ -246,7 +250,9 @@ impl<'a> Explainer<'a> {
                     format!("{subject} has a value")
                 }
             }
-            (NodeKind::Compare(..) | NodeKind::In(..) | NodeKind::Match(..), _) if present.is_empty() => {
+            (NodeKind::Compare(..) | NodeKind::In(..) | NodeKind::Match(..) | NodeKind::Text(..), _)
+                if present.is_empty() =>
+            {
                 format!("{subject} has no value")
             }
             (NodeKind::Compare(op, ..) | NodeKind::CompareVersions(op, ..), Some(r)) => match (op, r, &d) {
@@ -267,6 +273,14 @@ impl<'a> Explainer<'a> {
                     format!("none of the {k} values is in the list")
                 }),
             },
+            (NodeKind::Text(_, q), Some(true)) => {
+                format!("{} matched the words of {:?}", d.map_or(Value::Null, |d| d.value), q.source)
+            }
+            (NodeKind::Text(_, q), Some(false)) => {
+                one_or_all(&|v| format!("{v} does not match the words of {:?}", q.source), &|k| {
+                    format!("none of the {k} values matches the words of {:?}", q.source)
+                })
+            }
             (NodeKind::Match(..), Some(true)) => match &d {
                 Some(d) => format!("{} matched {}", d.value, pat(d)),
                 None => "a value matched".into(),

@@ -343,6 +343,34 @@ impl TypeTable {
         self.len() == 0
     }
 
+    /// The typed fields whose dotted name matches `pattern`, where `*` is any run of characters
+    /// (dots included, as Kibana matches field names), added to `out`.
+    fn matching(&self, pattern: &str, out: &mut Vec<String>) {
+        fn go(t: &TypeTable, at: u32, name: &mut String, pieces: &[&str], out: &mut Vec<String>) {
+            let node = &t.nodes[at as usize];
+            if node.ty.is_some() && glob(pieces, name) && !out.contains(name) {
+                out.push(name.clone());
+            }
+            for (seg, c) in &node.children {
+                let len = name.len();
+                if len > 0 {
+                    name.push('.');
+                }
+                name.push_str(seg);
+                // Only names that can still match are followed.
+                if name.starts_with(pieces[0]) || pieces[0].starts_with(name.as_str()) {
+                    go(t, *c, name, pieces, out);
+                }
+                name.truncate(len);
+            }
+        }
+        if self.nodes.is_empty() {
+            return;
+        }
+        let pieces: Vec<&str> = pattern.split('*').collect();
+        go(self, 0, &mut String::new(), &pieces, out);
+    }
+
     fn walk(&self, at: u32, f: &mut impl FnMut(u32, &Node)) {
         let node = &self.nodes[at as usize];
         f(at, node);
@@ -572,6 +600,15 @@ impl FieldTypes {
         out
     }
 
+    /// The fields of every table whose name matches a pattern with `*` (any run of characters).
+    pub fn matching(&self, pattern: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for t in &self.tables {
+            t.matching(pattern, &mut out);
+        }
+        out
+    }
+
     /// The tables, lowest first.
     pub fn tables(&self) -> &[Arc<TypeTable>] {
         &self.tables
@@ -581,6 +618,25 @@ impl FieldTypes {
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
     }
+}
+
+/// Whether `s` is the pieces of a `*` pattern with anything between them.
+fn glob(pieces: &[&str], s: &str) -> bool {
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if pieces.len() == 1 {
+        return s == first;
+    }
+    if !s.starts_with(first) || s.len() < first.len() + last.len() || !s.ends_with(last) {
+        return false;
+    }
+    let mut rest = &s[first.len()..s.len() - last.len()];
+    for p in &pieces[1..pieces.len() - 1] {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]

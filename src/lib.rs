@@ -54,6 +54,7 @@ mod event;
 mod explain;
 mod field_types;
 pub mod input;
+mod kql;
 pub mod mapping;
 mod matcher;
 mod pack;
@@ -76,8 +77,10 @@ pub use error::{render_all, Error, ErrorKind, Position};
 pub use event::Event;
 pub use explain::{Decision, Explanation, JoinKey, StageExplanation};
 pub use field_types::{float_text, FieldType, FieldTypes, Read, Resolved, TypeTable};
+pub use kql::{parse_rule_query, parse_rule_query_with};
 pub use pack::{case_files, files_under, toml_files, LoadReport, Pack, RuleFile, Skipped};
 pub use parser::{parse_query, parse_query_with, Limits};
+
 pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVERITIES};
 pub use ruleset::{Options, RuleSet};
 pub use span::{Location, Span};

@@ -146,6 +146,9 @@ pub struct RuleArgs {
     /// An EQL query to run as a rule named query-N (N counts from 0). Repeatable.
     #[arg(long = "query", value_name = "EQL")]
     pub queries: Vec<String>,
+    /// A KQL (Kibana Query Language) query to run as a rule named kql-N. Repeatable.
+    #[arg(long = "kql", value_name = "KQL")]
+    pub kql: Vec<String>,
     /// Field holding the event category that `process where` tests.
     #[arg(long, value_name = "FIELD", default_value = "event.category")]
     pub category_field: String,

@@ -24,7 +24,7 @@ pub struct Rule {
     pub risk_score: i64,
     /// The query text.
     pub query: String,
-    /// `language` (`eql`).
+    /// `language`: `eql`, or `kuery` (KQL).
     pub language: String,
     /// `index` patterns.
     pub index: Vec<String>,
@@ -84,6 +84,11 @@ impl Rule {
         }
     }
 
+    /// An ad-hoc rule for a bare KQL query.
+    pub fn from_kql(id: &str, query: &str) -> Rule {
+        Rule { language: "kuery".into(), ..Rule::from_query(id, query) }
+    }
+
     /// MITRE ATT&CK technique ids, sub-techniques included (`T1059`, `T1059.004`, …).
     pub fn technique_ids(&self) -> Vec<String> {
         let mut ids = Vec::new();
@@ -103,7 +108,7 @@ impl Rule {
 /// What reading one rule file gave.
 #[derive(Clone, Debug)]
 pub enum Loaded {
-    /// An EQL rule.
+    /// An EQL rule, or a KQL `query` rule.
     Rule(Box<Rule>),
     /// A valid rule that is not EQL (KQL, ES|QL, machine learning, …): reported, never silently dropped.
     Skipped {
@@ -139,9 +144,10 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Error> {
     let name = r.str("name")?.map_or_else(|| id.clone(), |n| n.0);
     let language = r.str("language")?.map(|l| l.0).unwrap_or_default();
     let kind = r.str("type")?.map(|k| k.0).unwrap_or_default();
-    if language != "eql" {
+    let runs = language == "eql" || (language == "kuery" && kind == "query");
+    if !runs {
         let what = match (language.as_str(), kind.as_str()) {
-            ("kuery", _) => "a KQL (kuery) rule".to_string(),
+            ("kuery", _) => format!("a KQL `{kind}` rule"),
             ("esql", _) => "an ES|QL rule".to_string(),
             ("lucene", _) => "a Lucene query rule".to_string(),
             (_, "machine_learning") => "a machine-learning rule".to_string(),
@@ -151,7 +157,7 @@ pub fn parse_rule_toml(text: &str, origin: &str) -> Result<Loaded, Error> {
             ("", k) => format!("a `{k}` rule without an EQL query"),
             (l, _) => format!("a `{l}` rule"),
         };
-        return Ok(Loaded::Skipped { id, name, reason: format!("{what}, not EQL") });
+        return Ok(Loaded::Skipped { id, name, reason: format!("{what}, not an EQL or KQL query rule") });
     }
     let severity = match severity {
         None => "medium".to_string(),

@@ -13,7 +13,7 @@ use crate::matcher::node::EventMatcher;
 use crate::matcher::prefilter::Prefilter;
 use crate::matcher::query::{SampleSpec, SequenceSpec, StageSpec};
 use crate::pack::{LoadReport, Pack, Skipped};
-use crate::parser::{parse_query_with, Limits};
+use crate::parser::Limits;
 use crate::rule::{self, Loaded, Reference, Rule};
 use crate::span::Span;
 use crate::summary::{RuleKind, RuleSummary};
@@ -140,7 +140,7 @@ struct Index {
 ///
 /// let mut rules = RuleSet::default();
 /// let report = rules.load(&Pack::kubelet());
-/// assert!(report.is_ok() && rules.len() == 16);
+/// assert!(report.is_ok() && rules.len() == 20);
 /// let event = rules.read_json(
 ///     r#"{"event": {"category": "process", "type": "start", "action": "exec"},
 ///         "host": {"os": {"type": "linux"}}, "process": {"name": "kubeletctl"}}"#,
@@ -301,7 +301,7 @@ impl RuleSet {
     }
 
     fn push(&mut self, rule: Rule) -> Result<usize, Error> {
-        let query = parse_query_with(&rule.query, &self.options.limits)?;
+        let query = crate::kql::parse_rule_query_with(&rule, &self.options.limits)?;
         self.push_parsed(rule, query)
     }
 
@@ -315,6 +315,11 @@ impl RuleSet {
     /// Adds an ad-hoc query as a rule with the given id.
     pub fn add_query(&mut self, id: &str, eql: &str) -> Result<usize, Error> {
         self.add(Rule::from_query(id, eql))
+    }
+
+    /// Adds an ad-hoc KQL (Kibana Query Language) query as a rule with the given id.
+    pub fn add_kql(&mut self, id: &str, kql: &str) -> Result<usize, Error> {
+        self.add(Rule::from_kql(id, kql))
     }
 
     /// Adds the rule of a detection-rules TOML document (`origin` names it in messages). A rule

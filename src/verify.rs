@@ -72,9 +72,9 @@ fn key_counts<'a>(src: &str, shared: usize, stages: impl Iterator<Item = &'a Sta
 fn expr(src: &str, e: &Expr) -> Result {
     let err = |span: Span, msg: String| Err(Error::verify(src, span, msg));
     match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Field(_) => Ok(()),
+        ExprKind::Literal(_) | ExprKind::Field(_) | ExprKind::Kql { .. } => Ok(()),
         ExprKind::And(v) | ExprKind::Or(v) => v.iter().try_for_each(|x| expr(src, x)),
-        ExprKind::Not(x) | ExprKind::Neg(x) => expr(src, x),
+        ExprKind::Not(x) | ExprKind::MustNot(x) | ExprKind::Neg(x) => expr(src, x),
         ExprKind::Compare(_, a, b) | ExprKind::Arith(_, a, b) => {
             expr(src, a)?;
             expr(src, b)

@@ -81,7 +81,7 @@ fn the_pack_passes_its_cases_with_full_decisive_coverage() {
     assert_eq!(run["passed"], true);
     assert_eq!(run["coverage"], 100.0);
     let reports = run["rules"].as_array().unwrap();
-    assert_eq!(reports.len(), 16, "every rule of the pack has its case file");
+    assert_eq!(reports.len(), 20, "every rule of the pack has its case file");
     for r in reports {
         let (fires, silent) = (r["firing_cases"].as_u64().unwrap(), r["silent_cases"].as_u64().unwrap());
         assert!(fires >= 3 && silent >= 4, "{}: needs at least 3 attacks and 4 near misses", r["origin"]);
@@ -104,7 +104,7 @@ fn the_fixtures_are_cases_of_the_case_files() {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 16, "one fixture file per rule of the pack");
+    assert_eq!(files.len(), 20, "one fixture file per rule of the pack");
     let case_files: Vec<CaseFile> = eqlite::case_files(&root.join("rules"))
         .unwrap()
         .iter()
@@ -356,7 +356,7 @@ fn the_embedded_pack_is_the_rules_directory() {
     let out = Command::new(env!("CARGO_BIN_EXE_eqlite")).arg("check").output().unwrap();
     assert!(out.status.success());
     let summary = String::from_utf8(out.stdout).unwrap();
-    assert!(summary.starts_with("16 rules compiled (11 single-event, 5 sequence"), "{summary}");
+    assert!(summary.starts_with("20 rules compiled (15 single-event, 5 sequence"), "{summary}");
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn main() {
     for (i, (name, text_expr, text)) in files.iter().enumerate() {
         // A file that does not load here is reported by the module as it would have been at run time.
         let query = match eqlite::parse_rule_toml(text, name) {
-            Ok(eqlite::Loaded::Rule(r)) => eqlite::parse_query(&r.query).map(Some).map_err(|_| {
+            Ok(eqlite::Loaded::Rule(r)) => eqlite::parse_rule_query(&r).map(Some).map_err(|_| {
                 // The message, positioned in the file, that loading it at run time would give.
                 let e = eqlite::RuleSet::default().add_toml(text, name).err();
                 e.map_or_else(String::new, |e| e.message().to_string())
@@ -189,6 +189,18 @@ fn expr(e: &Expr) -> String {
         ExprKind::And(v) => format!("ExprKind::And({})", list(v, expr)),
         ExprKind::Or(v) => format!("ExprKind::Or({})", list(v, expr)),
         ExprKind::Not(x) => format!("ExprKind::Not({})", boxed(x)),
+        ExprKind::MustNot(x) => format!("ExprKind::MustNot({})", boxed(x)),
+        ExprKind::Kql { field: f, value, value_span } => {
+            let value = match value {
+                KqlValue::Exists => "KqlValue::Exists".to_string(),
+                KqlValue::Term { text, quoted } => format!("KqlValue::Term {{ text: {}, quoted: {quoted} }}", string(text)),
+                KqlValue::Wildcard(pieces) => {
+                    let pieces: Vec<String> = pieces.iter().map(|p| string(p)).collect();
+                    format!("KqlValue::Wildcard(vec![{}])", pieces.join(", "))
+                }
+            };
+            format!("ExprKind::Kql {{ field: {}, value: {value}, value_span: {} }}", field(f), span(*value_span))
+        }
         ExprKind::Compare(op, a, b) => format!("ExprKind::Compare(CompareOp::{op:?}, {}, {})", boxed(a), boxed(b)),
         ExprKind::Arith(op, a, b) => format!("ExprKind::Arith(ArithOp::{op:?}, {}, {})", boxed(a), boxed(b)),
         ExprKind::Neg(x) => format!("ExprKind::Neg({})", boxed(x)),

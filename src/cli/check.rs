@@ -28,7 +28,7 @@ pub fn run(args: RuleArgs) -> Result<ExitCode, String> {
     }
     let sequences = (0..rules.set.len()).filter(|&i| rules.set.kind(i) != Some(eqlite::RuleKind::Event)).count();
     println!(
-        "{} rules compiled ({} single-event, {} sequence or sample), {} skipped (not EQL), {} failed",
+        "{} rules compiled ({} single-event, {} sequence or sample), {} skipped (not EQL or KQL query rules), {} failed",
         rules.set.len(),
         rules.set.len() - sequences,
         sequences,

@@ -50,11 +50,11 @@ pub fn options(args: &RuleArgs) -> Result<Options, String> {
     })
 }
 
-/// Loads `--rules` and `--query`, or the kubelet pack when neither is given. Rule errors are
+/// Loads `--rules`, `--query` and `--kql`, or the kubelet pack when neither is given. Rule errors are
 /// collected, not fatal; callers decide.
 pub fn load(args: &RuleArgs) -> Result<Rules, String> {
     let mut set = RuleSet::new(options(args)?);
-    let pack = if args.rules.is_empty() && args.queries.is_empty() {
+    let pack = if args.rules.is_empty() && args.queries.is_empty() && args.kql.is_empty() {
         Pack::kubelet()
     } else {
         let mut pack = Pack::default();
@@ -70,6 +70,11 @@ pub fn load(args: &RuleArgs) -> Result<Rules, String> {
     for (i, q) in args.queries.iter().enumerate() {
         if let Err(d) = set.add_query(&format!("query-{i}"), q) {
             errors.push(format!("--query {i}:\n{}", d.rendered()));
+        }
+    }
+    for (i, q) in args.kql.iter().enumerate() {
+        if let Err(d) = set.add_kql(&format!("kql-{i}"), q) {
+            errors.push(format!("--kql {i}:\n{}", d.rendered()));
         }
     }
     for id in args.rule_ids.iter().chain(&args.exclude) {

@@ -47,6 +47,8 @@ impl Compiler<'_> {
             ExprKind::And(v) => NodeKind::And(self.operands(v)?),
             ExprKind::Or(v) => NodeKind::Or(self.operands(v)?),
             ExprKind::Not(x) => NodeKind::Not(Box::new(self.expr(x)?)),
+            ExprKind::MustNot(x) => NodeKind::MustNot(Box::new(self.expr(x)?)),
+            ExprKind::Kql { field, value, value_span } => return self.kql(e.span, field, value, *value_span),
             ExprKind::Neg(x) => NodeKind::Neg(Box::new(self.expr(x)?)),
             ExprKind::Arith(op, a, b) => NodeKind::Arith(*op, Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
             ExprKind::Compare(op, a, b) => {
@@ -113,6 +115,93 @@ impl Compiler<'_> {
             }
         };
         Ok(Node { kind, span: e.span })
+    }
+
+    /// KQL's `field: value` as Kibana compiles it to Elasticsearch for the field's type: `*` is
+    /// `exists`; on `text` fields a value is an analysed `match` (quoted: `match_phrase`); on other
+    /// fields a term (exact, case-sensitive, read as the field's type; a CIDR block on `ip`
+    /// fields), and unquoted `*` makes a case-sensitive wildcard. A field of no known type is read
+    /// as its JSON value: the value matches its text, and a number or boolean it spells. A field
+    /// name with `*` stands for every known field it matches (as Kibana expands it over the data
+    /// view), else for any object key in that place.
+    #[inline(never)]
+    fn kql(&mut self, span: Span, field: &ast::Field, value: &ast::KqlValue, value_span: Span) -> Result<Node> {
+        use crate::ast::KqlValue;
+        let name = field.name();
+        let paths: Vec<String> = if name.contains('*') {
+            let known = self.fields.field_types().matching(&name);
+            if known.is_empty() {
+                vec![name]
+            } else {
+                known
+            }
+        } else {
+            vec![name]
+        };
+        let mut nodes = Vec::new();
+        for path in paths {
+            let id = self.fields.intern_dotted(&path);
+            let ty = self.fields.field_type(id);
+            let f = Box::new(Node { kind: NodeKind::Field(id, false), span: field.span });
+            let kind = match value {
+                KqlValue::Exists => NodeKind::IsNull(f, true),
+                KqlValue::Wildcard(pieces) if ty.is_some_and(FieldType::is_text) => {
+                    NodeKind::Text(f, crate::matcher::text::TextQuery::wildcard(pieces))
+                }
+                KqlValue::Wildcard(pieces) => {
+                    let plain = pieces.iter().all(|p| !p.contains(['*', '?']));
+                    let (op, pattern) = if plain {
+                        (MatchOp::Like { insensitive: false }, pieces.join("*"))
+                    } else {
+                        let escaped: Vec<String> = pieces.iter().map(|p| lucene::escape(p)).collect();
+                        (MatchOp::Regex { insensitive: false }, escaped.join(".*"))
+                    };
+                    let lit = ast::Lit { value: Literal::Str(pattern), span: value_span };
+                    NodeKind::Match(f, self.patterns(op, &[lit])?)
+                }
+                KqlValue::Term { text, quoted } if ty.is_some_and(FieldType::is_text) => {
+                    NodeKind::Text(f, crate::matcher::text::TextQuery::new(text, *quoted))
+                }
+                // A CIDR block on an `ip` field, or on a field of no known type (whose values may be
+                // addresses): the addresses in it.
+                KqlValue::Term { text, .. }
+                    if matches!(ty, None | Some(FieldType::Ip)) && text.contains('/') && Cidr::parse(text).is_ok() =>
+                {
+                    NodeKind::Call {
+                        function: Function::CidrMatch,
+                        insensitive: false,
+                        args: vec![
+                            *f,
+                            Node { kind: NodeKind::Const(Value::Str(text.clone().into())), span: value_span },
+                        ],
+                        cidrs: vec![Cidr::parse(text).expect("checked")],
+                    }
+                }
+                KqlValue::Term { text, .. } => {
+                    let t = Value::Str(text.clone().into());
+                    let values = match ty {
+                        Some(ty) => match ty.read(t.clone()) {
+                            Read::Value(v) => vec![v.into_owned()],
+                            _ => vec![t],
+                        },
+                        None => {
+                            let mut v = vec![t];
+                            match (text.parse::<i64>(), text.parse::<f64>(), text.as_str()) {
+                                (Ok(i), ..) => v.push(Value::Int(i)),
+                                (_, Ok(x), _) if x.is_finite() && text.trim() == text => v.push(Value::Float(x)),
+                                (.., "true") => v.push(Value::Bool(true)),
+                                (.., "false") => v.push(Value::Bool(false)),
+                                _ => {}
+                            }
+                            v
+                        }
+                    };
+                    NodeKind::In(f, LiteralSet::new(values, false), false)
+                }
+            };
+            nodes.push(Node { kind, span });
+        }
+        Ok(if nodes.len() == 1 { nodes.pop().expect("one field") } else { Node { kind: NodeKind::Or(nodes), span } })
     }
 
     /// A literal compared with a field that has a mapped type, read as that type, as
@@ -207,7 +296,8 @@ fn cost(n: &Node, fields: &Fields) -> u32 {
     match &n.kind {
         NodeKind::Const(_) => 0,
         NodeKind::Field(..) => field_cost(n),
-        NodeKind::Not(x) | NodeKind::Neg(x) => cost(x, fields),
+        NodeKind::Not(x) | NodeKind::MustNot(x) | NodeKind::Neg(x) => cost(x, fields),
+        NodeKind::Text(x, _) => 6 + field_cost(x),
         NodeKind::And(v) | NodeKind::Or(v) => v.iter().map(|c| cost(c, fields)).sum::<u32>() + 1,
         NodeKind::Compare(_, a, b) | NodeKind::CompareVersions(_, a, b) => 1 + field_cost(a) + field_cost(b),
         NodeKind::IsNull(x, _) => field_cost(x),

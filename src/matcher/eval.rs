@@ -123,6 +123,7 @@ pub fn truth(n: &Node, ev: &Event, cx: &mut Scratch) -> Option<bool> {
         NodeKind::And(v) => junction(Junction::And, v.iter().map(|c| truth(c, ev, cx))),
         NodeKind::Or(v) => junction(Junction::Or, v.iter().map(|c| truth(c, ev, cx))),
         NodeKind::Not(x) => truth(x, ev, cx).map(|b| !b),
+        NodeKind::MustNot(x) => Some(truth(x, ev, cx) != Some(true)),
         _ => predicate(n, ev, cx).result,
     }
 }
@@ -192,7 +193,16 @@ fn test(n: &Node, ev: &Event, cx: &mut Scratch) -> Outcome {
                 (r, (i, p))
             }))
         }
-        NodeKind::And(_) | NodeKind::Or(_) | NodeKind::Not(_) => Outcome { result: truth(n, ev, cx), witness: None },
+        NodeKind::Text(x, q) => {
+            let v = values(x, ev, cx);
+            any(v.iter().enumerate().map(|(i, v)| match v {
+                Value::Str(s) => (Some(q.matches(s, &mut cx.fold)), (i, 0)),
+                _ => (None, (i, 0)),
+            }))
+        }
+        NodeKind::And(_) | NodeKind::Or(_) | NodeKind::Not(_) | NodeKind::MustNot(_) => {
+            Outcome { result: truth(n, ev, cx), witness: None }
+        }
         _ => {
             let v = values(n, ev, cx);
             any(v.iter().enumerate().map(|(i, v)| (if let Value::Bool(b) = v { Some(*b) } else { None }, (i, 0))))

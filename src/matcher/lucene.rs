@@ -71,6 +71,19 @@ impl Regex {
     }
 }
 
+/// A pattern matching exactly `s`: a backslash before every character that is not an ASCII
+/// letter or digit (before a letter it would name a class).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for c in s.chars() {
+        if !c.is_ascii_alphanumeric() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Compiles a Lucene regular expression into a whole-value matcher.
 pub fn compile(lucene: &str, insensitive: bool) -> Result<Regex, String> {
     let hir = parse(lucene, insensitive)?;

@@ -2,7 +2,8 @@
 //!
 //! [`node`] is the bottom: the data types of a compiled event query. [`compile`] builds them from
 //! the AST; [`eval`] evaluates them on an event with [`functions`], [`wildcard`] patterns,
-//! [`lucene`] regexes and [`cidr`] blocks; [`prefilter`] indexes them so that rules that cannot
+//! [`lucene`] regexes, [`cidr`] blocks and
+//! [`text`] (analysed `text` fields, for KQL); [`prefilter`] indexes them so that rules that cannot
 //! match an event are not evaluated; [`query`] holds compiled sequences and samples. Every import
 //! points down that list, never back up.
 
@@ -14,4 +15,5 @@ pub mod lucene;
 pub mod node;
 pub mod prefilter;
 pub mod query;
+pub mod text;
 pub mod wildcard;

@@ -26,6 +26,10 @@ pub enum NodeKind {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
+    /// KQL's `not` (Elasticsearch's `must_not`): true unless the operand is true.
+    MustNot(Box<Node>),
+    /// A KQL value on a `text` field: an analysed match.
+    Text(Box<Node>, crate::matcher::text::TextQuery),
     Compare(CompareOp, Box<Node>, Box<Node>),
     /// A comparison involving a field of the `version` type.
     CompareVersions(CompareOp, Box<Node>, Box<Node>),
@@ -144,6 +148,8 @@ impl Node {
             NodeKind::Field(f, _) => out.push(*f),
             NodeKind::And(v) | NodeKind::Or(v) => v.iter().for_each(|n| n.fields(out)),
             NodeKind::Not(x)
+            | NodeKind::MustNot(x)
+            | NodeKind::Text(x, _)
             | NodeKind::Neg(x)
             | NodeKind::IsNull(x, _)
             | NodeKind::In(x, ..)

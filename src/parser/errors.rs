@@ -8,14 +8,22 @@ use pest::error::{ErrorVariant, InputLocation};
 const OPERATORS: &[&str] =
     &["==", "!=", "<", "<=", ">", ">=", ":", "like", "like~", "regex", "regex~", "in", "in~", "not in", "not in~"];
 
-pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Error {
+/// Where a pest error is and which rules it expected there (a custom error is final).
+pub(crate) fn expected<R: pest::RuleType>(src: &str, e: pest::error::Error<R>) -> Result<(usize, Vec<R>), Error> {
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let positives = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
-        ErrorVariant::CustomError { message } => return Error::parse(src, Span::new(pos, pos), message.clone()),
+    match e.variant {
+        ErrorVariant::ParsingError { positives, .. } => Ok((pos, positives)),
+        ErrorVariant::CustomError { message } => Err(Error::parse(src, Span::new(pos, pos), message)),
+    }
+}
+
+pub fn from_pest(src: &str, e: pest::error::Error<Rule>) -> Error {
+    let (pos, positives) = match expected(src, e) {
+        Ok(x) => x,
+        Err(e) => return e,
     };
     let rest = &src[pos..];
     let token = next_token(rest);

@@ -2,7 +2,7 @@
 //! the tree builder with Elasticsearch's validation rules.
 
 mod build;
-mod errors;
+pub(crate) mod errors;
 mod grammar;
 mod prescan;
 
@@ -37,6 +37,14 @@ pub fn parse_query(src: &str) -> Result<Query, Error> {
 
 /// Parses a query within the given limits.
 pub fn parse_query_with(src: &str, limits: &Limits) -> Result<Query, Error> {
+    check_size(src, limits)?;
+    prescan::prescan(src, limits)?;
+    let pairs = grammar::EqlParser::parse(grammar::Rule::query, src).map_err(|e| errors::from_pest(src, e))?;
+    build::Builder { src, limits }.query(pairs)
+}
+
+/// Refuses a query text that is too long or empty (EQL's and KQL's parsers alike).
+pub(crate) fn check_size(src: &str, limits: &Limits) -> Result<(), Error> {
     if src.len() > limits.max_query_bytes {
         return Err(Error::limit(
             src,
@@ -47,7 +55,5 @@ pub fn parse_query_with(src: &str, limits: &Limits) -> Result<Query, Error> {
     if src.trim().is_empty() {
         return Err(Error::parse(src, Span::new(0, src.len()), "the query is empty"));
     }
-    prescan::prescan(src, limits)?;
-    let pairs = grammar::EqlParser::parse(grammar::Rule::query, src).map_err(|e| errors::from_pest(src, e))?;
-    build::Builder { src, limits }.query(pairs)
+    Ok(())
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Condition {
     /// `comparison`, `in`, `:`, `like`, `regex`, `function`, `field`, `not`, `stage`,
-    /// `missing event`, `join key`, `until`, `maxspan` or `runs`.
+    /// `missing event`, `join key`, `until`, `maxspan`, `runs`, or KQL's `field query`.
     pub kind: &'static str,
     /// Its source text.
     pub text: String,
@@ -39,7 +39,7 @@ pub(crate) fn count(q: &Query) -> usize {
         let own = usize::from(kind_of(e).is_some());
         own + match &e.kind {
             ExprKind::And(v) | ExprKind::Or(v) => v.iter().map(expr).sum(),
-            ExprKind::Not(x) => expr(x),
+            ExprKind::Not(x) | ExprKind::MustNot(x) => expr(x),
             _ => 0,
         }
     }
@@ -173,7 +173,8 @@ fn kind_of(e: &Expr) -> Option<&'static str> {
         ExprKind::Match { op: MatchOp::Regex { .. }, .. } => "regex",
         ExprKind::Call { .. } => "function",
         ExprKind::Field(_) => "field",
-        ExprKind::Not(_) => "not",
+        ExprKind::Not(_) | ExprKind::MustNot(_) => "not",
+        ExprKind::Kql { .. } => "field query",
         ExprKind::And(_) | ExprKind::Or(_) | ExprKind::Literal(_) | ExprKind::Arith(..) | ExprKind::Neg(_) => {
             return None
         }
@@ -202,6 +203,7 @@ fn walk(e: &Expr, rebuild: &dyn Fn(Expr) -> Query, out: &mut Vec<(&'static str, 
             }
         }
         ExprKind::Not(x) => walk(x, &|y| rebuild(Expr { kind: ExprKind::Not(Box::new(y)), span: e.span }), out),
+        ExprKind::MustNot(x) => walk(x, &|y| rebuild(Expr { kind: ExprKind::MustNot(Box::new(y)), span: e.span }), out),
         _ => {}
     }
 }

@@ -149,7 +149,7 @@ pub fn run_rule(
     extra: &[Baseline],
     load: &mut dyn Files,
 ) -> Result<RuleReport, Error> {
-    let query = crate::parser::parse_query_with(&rule.query, &options.limits)?;
+    let query = crate::kql::parse_rule_query_with(rule, &options.limits)?;
     let too_many = super::coverage::count(&query) > super::coverage::MAX_CONDITIONS;
     let flips = if too_many { vec![] } else { mutants(&query, &rule.query) };
     let mut report = RuleReport {
@@ -346,7 +346,7 @@ fn deciding(
     flips: &[(Condition, Query)],
     flipped: &[Option<Vec<Vec<u64>>>],
 ) -> Option<Deciding> {
-    let rs = variant(p, &crate::parser::parse_query(&p.rule.query).ok()?).ok()?;
+    let rs = variant(p, &crate::kql::parse_rule_query(&p.rule).ok()?).ok()?;
     // Each event against each stage of the rule.
     let trees: Vec<Vec<Explanation>> = p.events.iter().map(|ev| rs.explain(0, ev)).collect();
     let fired = !got.is_empty();

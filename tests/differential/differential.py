@@ -26,11 +26,10 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
-import tempfile
 
 from eql import Event, PythonEngine, parse_query
+from eqlite_scan import scan
 from eql.parser import elasticsearch_syntax, ignore_missing_fields, skip_optimizations
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -161,22 +160,11 @@ def python_matches(query, events):
 
 
 def eqlite_matches(binary, queries, events):
-    with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False) as f:
-        for e in events:
-            f.write(json.dumps(e) + "\n")
-        path = f.name
-    try:
-        args = [binary, "scan", "--category-field", "event_type"]
-        for q in queries:
-            args += ["--query", q]
-        out = subprocess.run(args + [path], capture_output=True, text=True)
-    finally:
-        os.unlink(path)
-    if out.returncode != 0:
-        sys.exit(f"eqlite scan failed ({out.returncode}):\n{out.stderr}")
+    args = ["--category-field", "event_type"]
+    for q in queries:
+        args += ["--query", q]
     found = {i: set() for i in range(len(queries))}
-    for line in out.stdout.splitlines():
-        a = json.loads(line)
+    for a in scan(binary, args, events):
         found[int(a["rule_id"].removeprefix("query-"))].update(a["events"])
     return found
 

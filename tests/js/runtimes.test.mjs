@@ -122,7 +122,7 @@ console.log(JSON.stringify({ before, rules: engine.loadDefaultRules(), alerts: e
   );
   const out = JSON.parse(run("node", ["--conditions=browser", probe]));
   for (const m of out.before) assert.match(m, /^eqlite: call init\(\) first/);
-  assert.equal(out.rules, 16);
+  assert.equal(out.rules, 20);
   assert.ok(ruleIds(out.alerts).includes(RULE_ID));
 });
 

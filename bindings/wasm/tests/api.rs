@@ -29,7 +29,7 @@ fn rule_ids(alerts: &JsValue) -> Vec<String> {
 
 fn engine() -> Engine {
     let mut e = Engine::new(None).unwrap();
-    assert_eq!(e.load_default_rules().unwrap(), 16);
+    assert_eq!(e.load_default_rules().unwrap(), 20);
     e
 }
 
@@ -55,7 +55,7 @@ fn objects_and_json_text_are_the_same_event() {
 fn rules_list_metadata() {
     let e = engine();
     let rules = Array::from(&e.rules().unwrap());
-    assert_eq!(rules.length(), 16);
+    assert_eq!(rules.length(), 20);
     let r = rules.iter().find(|r| get(r, "ruleId").as_string().unwrap() == D4C_RULE).unwrap();
     assert_eq!(get(&r, "kind").as_string().unwrap(), "event");
     assert!(json(&get(&r, "techniques")).contains("T1059.004"));
@@ -92,8 +92,11 @@ fn queries_and_toml_rules_can_be_added_and_removed() {
     assert!(!e.remove_rule("curl"));
     assert_eq!(Array::from(&e.rules().unwrap()).length(), 1);
     let kql = "[rule]\nrule_id = \"k\"\nname = \"K\"\nlanguage = \"kuery\"\ntype = \"query\"\nquery = \"a:b\"\n";
-    let err = e.add_rule_toml(kql).unwrap_err();
-    assert!(js_sys::Error::from(err).message().as_string().unwrap().contains("KQL"));
+    assert_eq!(e.add_rule_toml(kql).unwrap(), "k");
+    assert_eq!(rule_ids(&e.evaluate(JsValue::from_str(r#"{"a":"b"}"#)).unwrap()), ["k"]);
+    let threshold = kql.replace("\"k\"", "\"t\"").replace("\"query\"", "\"threshold\"");
+    let err = e.add_rule_toml(&threshold).unwrap_err();
+    assert!(js_sys::Error::from(err).message().as_string().unwrap().contains("KQL `threshold`"));
 }
 
 #[wasm_bindgen_test]
@@ -411,4 +414,25 @@ fn a_case_file_runs_against_its_rule_with_coverage() {
 
 fn serde_json_string(s: &str) -> String {
     JSON::stringify(&JsValue::from_str(s)).unwrap().as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_kql_rules_of_the_pack_fire_on_their_attack_audit_events_only() {
+    let mut e = engine();
+    let fixtures = [
+        include_str!("../../../tests/fixtures/kubelet/kubernetes_api_proxy_to_kubelet.json"),
+        include_str!("../../../tests/fixtures/kubelet/gke_api_proxy_to_kubelet.json"),
+        include_str!("../../../tests/fixtures/kubelet/aks_api_proxy_to_kubelet.json"),
+        include_str!("../../../tests/fixtures/kubelet/aks_kubelet_proxy_command_endpoint.json"),
+    ];
+    for text in fixtures {
+        let fx: serde_json::Value = serde_json::from_str(text).unwrap();
+        let id = fx["rule_id"].as_str().unwrap().to_string();
+        for c in fx["cases"].as_array().unwrap() {
+            let event = c["events"][0].to_string();
+            let alerts = e.evaluate(JsValue::from_str(&event)).unwrap();
+            let fired = rule_ids(&alerts).contains(&id);
+            assert_eq!(fired, c["fires"].as_bool().unwrap(), "{id}: {}", c["name"]);
+        }
+    }
 }
