@@ -30,10 +30,12 @@ pub enum ErrorKind {
     Event,
     /// A file or directory could not be read.
     Io,
+    /// A stream snapshot is truncated, corrupt, of another format version, or not a snapshot.
+    Snapshot,
 }
 
 impl ErrorKind {
-    /// A stable lowercase name: `parse`, `verify`, `rule_file`, `duplicate`, `case_file`, `limit`, `event`, `io`.
+    /// A stable lowercase name: `parse`, `verify`, `rule_file`, `duplicate`, `case_file`, `limit`, `event`, `io`, `snapshot`.
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::Parse => "parse",
@@ -44,6 +46,7 @@ impl ErrorKind {
             ErrorKind::Limit => "limit",
             ErrorKind::Event => "event",
             ErrorKind::Io => "io",
+            ErrorKind::Snapshot => "snapshot",
         }
     }
 }

@@ -85,7 +85,8 @@ pub use rule::{parse_rule_toml, Loaded, Reference, Rule, Technique, Threat, SEVE
 pub use ruleset::{Options, RuleSet};
 pub use span::{Location, Span};
 pub use stream::{
-    run_all, sequence_progress, FilledStage, KeyProgress, SequenceProgress, Stats, Stop, Stream, StreamOptions,
+    run_all, sequence_progress, FilledStage, KeyProgress, Restored, SequenceProgress, Stats, Stop, Stream,
+    StreamOptions, SNAPSHOT_VERSION,
 };
 pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
 pub use time::{parse_duration, rfc3339, Nanos};
@@ -113,6 +114,12 @@ pub mod internals {
     /// The field table of a rule set.
     pub fn fields(rs: &crate::RuleSet) -> &Fields {
         rs.fields()
+    }
+
+    /// A stream snapshot around any body (its header and checksum added), so that fuzzing reaches
+    /// the decoding of the body itself.
+    pub fn snapshot_frame(body: &[u8]) -> Vec<u8> {
+        crate::stream::frame(body)
     }
 
     /// Single-event rules that match, with the caller's buffers (the hot path of benchmarks).

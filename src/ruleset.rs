@@ -163,6 +163,18 @@ pub struct RuleSet {
     /// Names the contents of `rules`: a fresh number at every change, unique across rule sets,
     /// so that a [`crate::Stream`] knows at once whether it is in step with this set.
     revision: u64,
+    /// Each rule's fingerprint (see [`RuleSet::fingerprints`]), computed on first use after a change.
+    fingerprints: std::sync::OnceLock<Vec<u64>>,
+}
+
+/// FNV-1a, 64 bits, over byte strings each preceded by its length: stable across platforms and
+/// releases (the std hashers promise neither), for rule fingerprints and snapshot checksums.
+pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let step = |h: u64, b: &u8| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    parts.iter().fold(0xcbf2_9ce4_8422_2325, |h, p| {
+        let h = (p.len() as u64).to_le_bytes().iter().fold(h, step);
+        p.iter().fold(h, step)
+    })
 }
 
 fn next_revision() -> u64 {
@@ -206,6 +218,7 @@ impl RuleSet {
             tiebreaker_field,
             index: std::sync::OnceLock::new(),
             revision: next_revision(),
+            fingerprints: std::sync::OnceLock::new(),
         }
     }
 
@@ -388,7 +401,27 @@ impl RuleSet {
 
     fn changed(&mut self) {
         self.index = std::sync::OnceLock::new();
+        self.fingerprints = std::sync::OnceLock::new();
         self.revision = next_revision();
+    }
+
+    /// Per rule, a hash of what its streaming state depends on: its language, query text and
+    /// `timestamp_override`, and this set's category, timestamp and tiebreaker fields and ECS-types
+    /// setting. A snapshot keeps a rule's state only for a rule of the same id and fingerprint.
+    pub(crate) fn fingerprints(&self) -> &[u64] {
+        self.fingerprints.get_or_init(|| {
+            let o = &self.options;
+            let set = [o.category_field.as_bytes(), o.timestamp_field.as_bytes(), &[u8::from(o.ecs_types)]];
+            let tiebreaker = o.tiebreaker_field.as_deref().map_or(&b"\0none"[..], str::as_bytes);
+            self.rules
+                .iter()
+                .map(|r| {
+                    let r = &r.rule;
+                    let ts = r.timestamp_override.as_deref().map_or(&b"\0none"[..], str::as_bytes);
+                    fnv1a(&[r.language.as_bytes(), r.query.as_bytes(), ts, set[0], set[1], set[2], tiebreaker])
+                })
+                .collect()
+        })
     }
 
     pub(crate) fn revision(&self) -> u64 {

@@ -70,11 +70,14 @@ pub struct LineCol {
 /// Answers position questions about one source text.
 pub struct SourceMap<'a> {
     src: &'a str,
+    /// An ASCII text counts the same in bytes and UTF-16 units: no scan per position (an
+    /// explanation asks for one per node).
+    ascii: bool,
 }
 
 impl<'a> SourceMap<'a> {
     pub fn new(src: &'a str) -> SourceMap<'a> {
-        SourceMap { src }
+        SourceMap { src, ascii: src.is_ascii() }
     }
 
     pub fn source(&self) -> &'a str {
@@ -91,18 +94,15 @@ impl<'a> SourceMap<'a> {
     }
 
     pub fn utf16(&self, byte: usize) -> usize {
+        if self.ascii {
+            return byte.min(self.src.len());
+        }
         self.src[..self.floor(byte)].encode_utf16().count()
     }
 
     pub fn location(&self, span: Span) -> Location {
         let start_utf16 = self.utf16(span.start);
-        let between = &self.src[self.floor(span.start)..self.floor(span.end.max(span.start))];
-        Location {
-            start: span.start,
-            end: span.end,
-            start_utf16,
-            end_utf16: start_utf16 + between.encode_utf16().count(),
-        }
+        Location { start: span.start, end: span.end, start_utf16, end_utf16: self.utf16(span.end.max(span.start)) }
     }
 
     pub fn line_col(&self, byte: usize) -> LineCol {
@@ -137,5 +137,10 @@ mod tests {
         let lc = map.line_col(quote);
         assert_eq!((lc.column, lc.column_utf16), (8, 9));
         assert_eq!(map.utf16(quote), 8);
+        let span = Span::new(quote - 4, quote + 1);
+        assert_eq!((map.location(span).start_utf16, map.location(span).end_utf16), (6, 9));
+        let ascii = SourceMap::new("a == \"b\"");
+        let loc = ascii.location(Span::new(5, 99));
+        assert_eq!((loc.start_utf16, loc.end_utf16, ascii.utf16(99)), (5, 8, 8));
     }
 }

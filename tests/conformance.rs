@@ -114,7 +114,7 @@ impl Data {
 /// Records sorted on disk by the whole-input runs, over all queries.
 static SPILLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn run(case: &Case, data: &Data, id_field: &str, opts: &StreamOptions) -> Result<Vec<i64>, String> {
+fn compile(case: &Case, data: &Data, id_field: &str) -> Result<RuleSet, String> {
     let mut rs = RuleSet::new(Options {
         category_field: "event_type".into(),
         timestamp_field: "@timestamp".into(),
@@ -123,11 +123,33 @@ fn run(case: &Case, data: &Data, id_field: &str, opts: &StreamOptions) -> Result
         ..Options::default()
     });
     rs.add_query("q", &case.query).map_err(|d| d.rendered())?;
+    Ok(rs)
+}
+
+/// How a case's events go through the stream.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// One stream, start to end.
+    Uninterrupted,
+    /// After every event: a snapshot, restored into a stream of a freshly compiled rule set.
+    Restarted,
+}
+
+fn run(case: &Case, data: &Data, id_field: &str, mode: Mode, opts: &StreamOptions) -> Result<Vec<i64>, String> {
+    let mut rs = compile(case, data, id_field)?;
     let mut stream = Stream::new(&rs, opts.clone());
     let mut alerts = Vec::new();
     for (i, text) in data.events.iter().enumerate() {
         let ev = rs.read_json(text).map_err(|e| e.to_string())?;
         alerts.extend(stream.push(&rs, &ev, i as u64));
+        if mode == Mode::Restarted {
+            let bytes = stream.snapshot(&rs);
+            rs = compile(case, data, id_field)?;
+            let (restored, report) = Stream::from_snapshot(&rs, opts.clone(), &bytes).map_err(|e| e.to_string())?;
+            assert_eq!((report.kept, report.dropped), (1, 0), "{}", case.query);
+            assert_eq!(restored.next_position(), i as u64 + 1);
+            stream = restored;
+        }
     }
     alerts.extend(stream.flush(&rs));
     SPILLED.fetch_add(stream.stats().spilled, std::sync::atomic::Ordering::Relaxed);
@@ -175,7 +197,7 @@ fn run_suite(tally: &mut Tally, suite_file: &str, data: &Data, id_field: &str, o
     for case in &suite.queries {
         total += 1;
         let name = format!("{suite_file}: {}", case.name.clone().unwrap_or_else(|| case.query.trim().to_string()));
-        match run(case, data, id_field, opts) {
+        match run(case, data, id_field, Mode::Uninterrupted, opts) {
             Ok(got) if got == case.expected_event_ids => {
                 pass += 1;
                 tally.rows.push((name, "pass", String::new()));
@@ -252,4 +274,34 @@ fn conformance(shuffle: bool, opts: &StreamOptions) {
     }
     let failed: usize = results.iter().map(|(_, (p, t))| t - p).sum();
     assert_eq!(failed, 0, "{failed} conformance queries failed");
+}
+
+/// The sequences of the specs (and the missing-event ones) through a stream that is snapshotted
+/// after every event and restored into a fresh engine: exactly the alerts of an uninterrupted run.
+/// With a day of lateness every event waits in the reorder buffer until the end, so the buffer is
+/// in the snapshots too.
+#[test]
+fn sequences_survive_a_restart_at_every_event() {
+    let Some(d) = dir() else { return };
+    let endgame = load_data(&d.join("python-eql/test_data.json"), "serial_event_id", true);
+    let missing = load_data(&d.join("es-eql-qa/data/missing-events.data"), "sequence", false);
+    let mut checked = 0;
+    for (suite_file, data, id_field) in
+        [("test_queries.toml", &endgame, "serial_event_id"), ("test_missing_events.toml", &missing, "sequence")]
+    {
+        let text = std::fs::read_to_string(d.join("es-eql-qa").join(suite_file)).unwrap();
+        let suite: Suite = toml::from_str(&text).unwrap();
+        for case in suite.queries.iter().filter(|c| c.query.trim_start().starts_with("sequence")) {
+            for lateness_ms in [0, 86_400_000] {
+                let opts = StreamOptions { lateness_ms, ..StreamOptions::default() };
+                let whole = run(case, data, id_field, Mode::Uninterrupted, &opts).unwrap();
+                assert_eq!(whole, case.expected_event_ids, "{}", case.query);
+                let restarted = run(case, data, id_field, Mode::Restarted, &opts).unwrap();
+                assert_eq!(restarted, whole, "restarted at every event, lateness {lateness_ms} ms: {}", case.query);
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("{checked} sequence queries, restarted at every event");
+    assert_eq!(checked, 39 + 26, "the sequence queries of the two suites");
 }

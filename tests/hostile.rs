@@ -82,6 +82,8 @@ fn fuzz_regressions_replay() {
         ("rule_toml", checks::rule_toml),
         ("eval_event", checks::eval_event),
         ("differential", checks::differential),
+        ("snapshot", checks::snapshot),
+        ("split", checks::split),
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else { continue };
         let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
@@ -102,19 +104,27 @@ fn fuzz_regressions_replay() {
     assert!(n > 0, "no regression inputs under {}", dir.display());
 }
 
-/// The seed corpora go through the same checks (a quick sample of what the fuzzers start from).
+/// The seed corpora go through the same checks (a quick sample of what the fuzzers start from;
+/// the snapshot and splitter targets start from the event target's seeds).
 #[test]
 fn fuzz_seeds_pass_the_checks() {
-    for (target, check) in [
-        ("parse_query", checks::parse_query as fn(&[u8])),
-        ("rule_toml", checks::rule_toml),
-        ("differential", checks::differential),
+    for (target, seeds, check) in [
+        ("parse_query", "parse_query", checks::parse_query as fn(&[u8])),
+        ("rule_toml", "rule_toml", checks::rule_toml),
+        ("differential", "differential", checks::differential),
+        ("eval_event", "eval_event", checks::eval_event),
+        ("snapshot", "eval_event", checks::snapshot),
+        ("split", "eval_event", checks::split),
     ] {
         let mut files: Vec<PathBuf> =
-            std::fs::read_dir(root().join("fuzz/seeds").join(target)).unwrap().map(|e| e.unwrap().path()).collect();
+            std::fs::read_dir(root().join("fuzz/seeds").join(seeds)).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
         for f in files.iter().step_by(4) {
-            check(&std::fs::read(f).unwrap());
+            if let Err(e) = std::panic::catch_unwind(|| check(&std::fs::read(f).unwrap())) {
+                let msg =
+                    e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+                panic!("{target} on {}: {}", f.display(), msg.unwrap_or_default());
+            }
         }
     }
 }

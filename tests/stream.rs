@@ -80,6 +80,93 @@ fn state_survives_save_and_restore() {
     assert!(Stream::restore("{not state").is_err());
 }
 
+/// Three rules with pending state: a sequence, a sample and an event rule under `| tail`.
+fn three_rules(seq: &str) -> RuleSet {
+    let mut rs = RuleSet::default();
+    rs.add_query("seq", seq).unwrap();
+    rs.add_query("sample", "sample by host.id [process where true] [file where true]").unwrap();
+    rs.add_query("tail", "network where true | tail 1").unwrap();
+    rs
+}
+
+#[test]
+fn snapshot_restores_into_a_changed_rule_set_by_id_and_query() {
+    let rs = three_rules(SEQ);
+    let opts = StreamOptions { lateness_ms: 1_000, ..Default::default() };
+    let mut s = Stream::new(&rs, opts.clone());
+    for (i, e) in
+        [ev(0, "process", "h1", ""), ev(1, "process", "h2", ""), ev(2, "network", "h3", "")].iter().enumerate()
+    {
+        s.push(&rs, &rs.read_json(e).unwrap(), i as u64);
+    }
+    let bytes = s.snapshot(&rs);
+    assert_eq!(&bytes[..4], b"EQLS");
+    let (mut same, report) = Stream::from_snapshot(&three_rules(SEQ), opts.clone(), &bytes).unwrap();
+    assert_eq!(report, eqlite::Restored { kept: 3, dropped: 0, dropped_pending: 0 });
+    assert_eq!((same.stats(), same.next_position()), (s.stats(), 3));
+
+    // The sequence's query changed (same id), a rule was removed, one added: only the sample's
+    // and the tail's state are kept; the three events the sequence held for ordering are counted as dropped.
+    let mut changed = three_rules("sequence by host.id [process where true] [network where true]");
+    changed.remove("tail");
+    changed.add_query("new", "file where true").unwrap();
+    let (mut other, report) = Stream::from_snapshot(&changed, opts.clone(), &bytes).unwrap();
+    assert_eq!(report, eqlite::Restored { kept: 1, dropped: 2, dropped_pending: 3 });
+    let (file, net) = (ev(3, "file", "h1", ""), ev(4, "network", "h1", ""));
+    let ids = |a: Vec<Alert>| a.into_iter().map(|a| (a.rule_id, a.events)).collect::<Vec<_>>();
+    let mut got = other.push(&changed, &changed.read_json(&file).unwrap(), 3);
+    got.extend(other.push(&changed, &changed.read_json(&net).unwrap(), 4));
+    got.extend(other.flush(&changed));
+    // The sample completes with the event from before the restart; the new sequence starts empty.
+    assert_eq!(ids(got), [("new".to_string(), vec![3]), ("sample".to_string(), vec![0, 3])]);
+    // The unchanged set: everything carries on, the tail too.
+    let mut got = same.push(&rs, &rs.read_json(&file).unwrap(), 3);
+    got.extend(same.push(&rs, &rs.read_json(&net).unwrap(), 4));
+    got.extend(same.flush(&rs));
+    assert_eq!(
+        ids(got),
+        [("sample".to_string(), vec![0, 3]), ("seq".to_string(), vec![0, 4]), ("tail".to_string(), vec![4])]
+    );
+}
+
+#[test]
+fn truncated_or_corrupt_snapshots_are_clear_errors() {
+    let rs = three_rules(SEQ);
+    let mut s = Stream::new(&rs, StreamOptions { lateness_ms: 1_000, ..Default::default() });
+    for (i, e) in
+        [ev(0, "process", "h1", ""), ev(1, "process", "h2", ""), ev(2, "network", "h3", "")].iter().enumerate()
+    {
+        s.push(&rs, &rs.read_json(e).unwrap(), i as u64);
+    }
+    let bytes = s.snapshot(&rs);
+    let restore = |b: &[u8]| Stream::from_snapshot(&rs, StreamOptions::default(), b).map(|_| ()).unwrap_err();
+    for n in 0..bytes.len() {
+        let e = restore(&bytes[..n]);
+        assert_eq!(e.kind(), eqlite::ErrorKind::Snapshot, "{n}");
+        assert!(e.message().starts_with("invalid stream snapshot: "), "{n}: {e}");
+        if n >= 14 {
+            assert!(e.message().contains(&format!("truncated: {n} of {} bytes", bytes.len())), "{n}: {e}");
+        }
+    }
+    // Any one byte changed, anywhere: refused (the header's fields, or the body's checksum).
+    for i in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x20;
+        let e = restore(&bad);
+        assert_eq!(e.kind(), eqlite::ErrorKind::Snapshot, "byte {i}");
+        if i >= 14 {
+            assert!(e.message().contains("checksum mismatch"), "byte {i}: {e}");
+        }
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(restore(&longer).message().contains("1 bytes after its end"));
+    let mut v2 = bytes.clone();
+    v2[4] = 2;
+    assert_eq!(restore(&v2).message(), "invalid stream snapshot: format version 2; this eqlite reads version 1");
+    assert!(restore(s.save().as_bytes()).message().contains("header"), "the JSON state is not a snapshot");
+}
+
 #[test]
 fn head_and_tail_apply_to_sequences_and_events() {
     let events: Vec<String> =

@@ -17,6 +17,7 @@ mod record;
 mod reorder;
 mod sample;
 mod sequence;
+mod snapshot;
 
 use crate::alert::Alert;
 use crate::event::Event;
@@ -32,6 +33,10 @@ use sample::SampleState;
 use sequence::{Ctx, SequenceState};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+#[cfg(feature = "internals")]
+pub(crate) use snapshot::frame;
+pub use snapshot::{Restored, SNAPSHOT_VERSION};
 
 /// How a stream orders events and bounds its state.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -135,6 +140,9 @@ pub struct Stream {
     /// The revision of the rule set `rules` was last aligned with (see [`Stream::sync`]).
     #[serde(skip)]
     synced: Option<u64>,
+    /// One past the highest input position pushed.
+    #[serde(default)]
+    next_pos: u64,
 }
 
 #[derive(Default)]
@@ -161,6 +169,25 @@ struct EventRule {
     order: Reorder,
 }
 
+/// Whether a state (restored, perhaps of another version of the rule) is of the rule's kind.
+fn fits(st: &RuleState, r: &CompiledRule) -> bool {
+    matches!(
+        (st, &r.body),
+        (RuleState::Event(_), Body::Event(_))
+            | (RuleState::Sequence(_), Body::Sequence(_))
+            | (RuleState::Sample(_), Body::Sample(_))
+    )
+}
+
+/// Partial matches (and events held for ordering) a rule's state holds.
+fn pending_of(st: &RuleState) -> u64 {
+    match st {
+        RuleState::Sequence(s) => (s.pending + s.reorder.len()) as u64,
+        RuleState::Sample(s) => s.pending() as u64,
+        RuleState::Event(e) => e.order.len() as u64,
+    }
+}
+
 fn fresh_state(r: &CompiledRule) -> RuleState {
     match &r.body {
         Body::Event(_) => {
@@ -174,8 +201,14 @@ fn fresh_state(r: &CompiledRule) -> RuleState {
 impl Stream {
     /// A stream with no state yet for the rules of `rs`.
     pub fn new(rs: &RuleSet, options: StreamOptions) -> Stream {
-        let mut s =
-            Stream { options, rules: vec![], stats: Stats::default(), scratch: ScratchCell::default(), synced: None };
+        let mut s = Stream {
+            options,
+            rules: vec![],
+            stats: Stats::default(),
+            scratch: ScratchCell::default(),
+            synced: None,
+            next_pos: 0,
+        };
         s.sync(rs);
         s
     }
@@ -183,15 +216,7 @@ impl Stream {
     /// The counters so far, with the partial matches held now.
     pub fn stats(&self) -> Stats {
         let mut st = self.stats.clone();
-        st.pending = self
-            .rules
-            .iter()
-            .map(|(_, r)| match r {
-                RuleState::Sequence(s) => (s.pending + s.reorder.len()) as u64,
-                RuleState::Sample(s) => s.pending() as u64,
-                RuleState::Event(e) => e.order.len() as u64,
-            })
-            .sum();
+        st.pending = self.rules.iter().map(|(_, r)| pending_of(r)).sum();
         st
     }
 
@@ -202,14 +227,6 @@ impl Stream {
         }
         self.synced = Some(rs.revision());
         // The kind must match too: a restored state may be of another version of the rule.
-        let fits = |st: &RuleState, r: &CompiledRule| {
-            matches!(
-                (st, &r.body),
-                (RuleState::Event(_), Body::Event(_))
-                    | (RuleState::Sequence(_), Body::Sequence(_))
-                    | (RuleState::Sample(_), Body::Sample(_))
-            )
-        };
         let same = self.rules.len() == rs.len()
             && self.rules.iter().zip(rs.compiled()).all(|((id, st), r)| *id == r.rule.id && fits(st, r));
         if same {
@@ -228,6 +245,12 @@ impl Stream {
 
     /// Serialises the whole state (pending partial matches, buffers, counters) as JSON.
     pub fn save(&mut self) -> String {
+        self.park();
+        serde_json::to_string(self).expect("stream state serialises")
+    }
+
+    /// Moves runtime-only structures (heaps, indexes) back into their serialisable form.
+    fn park(&mut self) {
         for (_, r) in &mut self.rules {
             match r {
                 RuleState::Sequence(s) => s.park(),
@@ -235,7 +258,12 @@ impl Stream {
                 RuleState::Sample(_) => {}
             }
         }
-        serde_json::to_string(self).expect("stream state serialises")
+    }
+
+    /// One past the highest input position pushed so far (restored with a snapshot): where a
+    /// restarted input numbers on from.
+    pub fn next_position(&self) -> u64 {
+        self.next_pos
     }
 
     /// A stream from [`Stream::save`]'s output; its rules are matched to a rule set by id on the
@@ -285,7 +313,8 @@ impl Stream {
         matched: &[(usize, usize)],
     ) -> Vec<Alert> {
         self.sync(rs);
-        self.stats.events += 1;
+        self.stats.events = self.stats.events.saturating_add(1);
+        self.next_pos = self.next_pos.max(pos.saturating_add(1));
         let mut out = Vec::new();
         let (mut late, mut untimed) = (false, false);
         // Single-event rules answer first, then sequences and samples, each in rule order.

@@ -259,7 +259,7 @@ impl SequenceState {
             }
         }
 
-        self.since_purge += 1;
+        self.since_purge = self.since_purge.saturating_add(1);
         if self.since_purge >= 4096 || self.pending > cx.opts.max_pending {
             self.purge(maxspan, now, cx);
         }

@@ -128,7 +128,7 @@ export interface SequenceProgress {
 
 /** A problem with a query or rule, positioned in the text that was checked. */
 export interface Diagnostic {
-  /** "parse", "verify", "rule_file", "duplicate", "case_file", "limit", "event" or "io". */
+  /** "parse", "verify", "rule_file", "duplicate", "case_file", "limit", "event", "io" or "snapshot". */
   kind: string;
   message: string;
   /** 1-based line and column (column in characters). */
@@ -186,6 +186,16 @@ export interface BatchResult {
   /** Number of input items (valid or not). */
   events: number;
   stats: StreamStats;
+}
+
+/** What `restore` kept of a snapshot. */
+export interface RestoreResult {
+  /** Rules whose state was restored (same id and query). */
+  kept: number;
+  /** Rules of the snapshot whose state was dropped: removed, or changed. */
+  dropped: number;
+  /** Partial matches and held events those dropped states had. */
+  droppedPending: number;
 }
 
 export interface StreamStats {
@@ -350,6 +360,7 @@ fn diag_error(d: &Error) -> JsValue {
         set(&e, k, JsValue::from_f64(v as f64));
     }
     set(&e, "rendered", JsValue::from_str(&d.rendered()));
+    set(&e, "kind", JsValue::from_str(d.kind().name()));
     e
 }
 
@@ -783,19 +794,43 @@ impl Engine {
         to_js(&self.stream.stats())
     }
 
-    /// The streaming state (pending sequence matches) as a string, to survive a reload.
+    /// `snapshot()` as a string (one character per byte, U+0000 to U+00FF), for stores that
+    /// keep strings (localStorage, a URL after encoding).
     #[wasm_bindgen(js_name = saveState)]
     pub fn save_state(&mut self) -> String {
-        format!("{}\n{}", self.pushed, self.stream.save())
+        self.snapshot().into_iter().map(char::from).collect()
     }
 
-    #[wasm_bindgen(js_name = restoreState)]
-    pub fn restore_state(&mut self, state: &str) -> Result<(), JsValue> {
-        let (n, json) = state.split_once('\n').ok_or_else(|| error("invalid state"))?;
-        let stream = Stream::restore(json).map_err(|e| error(&format!("invalid state: {e}")))?;
-        self.pushed = n.parse().map_err(|_| error("invalid state"))?;
-        self.stream = stream;
-        Ok(())
+    /// `restore` of a `saveState()` string.
+    #[wasm_bindgen(js_name = restoreState, unchecked_return_type = "RestoreResult")]
+    pub fn restore_state(&mut self, state: &str) -> Result<JsValue, JsValue> {
+        let bytes: Vec<u8> = state.chars().map(|c| u8::try_from(c).unwrap_or(0)).collect();
+        self.restore(&bytes)
+    }
+
+    /// The streaming state as a snapshot (pending sequences, samples, events held for ordering,
+    /// counters, the next position), to store (IndexedDB, a file) and `restore` after a reload.
+    pub fn snapshot(&mut self) -> Vec<u8> {
+        self.stream.snapshot(&self.rules)
+    }
+
+    /// Restores a `snapshot` into this engine's rules: rules unchanged since (same id and query)
+    /// get their state back, the others start empty (counted in the result); positions go on
+    /// from the snapshot's. A truncated, corrupt or foreign snapshot throws, and the stream is
+    /// then empty.
+    #[wasm_bindgen(unchecked_return_type = "RestoreResult")]
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        match Stream::from_snapshot(&self.rules, self.stream_options.clone(), bytes) {
+            Ok((stream, restored)) => {
+                self.pushed = stream.next_position();
+                self.stream = stream;
+                to_js(&restored)
+            }
+            Err(e) => {
+                self.reset_stream();
+                Err(diag_error(&e))
+            }
+        }
     }
 
     /// Explains every rule (or one) against one event, clause by clause.
