@@ -63,6 +63,7 @@ mod ruleset;
 mod span;
 mod stream;
 mod summary;
+mod synth;
 mod time;
 mod toml_read;
 mod value;
@@ -85,6 +86,7 @@ pub use stream::{
 };
 pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
 pub use time::{rfc3339, Nanos};
+pub use synth::{synthesize, NearMiss, Synthesis, Unsupported};
 pub use value::Value;
 
 /// The engine's internals, for the fuzz targets, benchmarks and white-box tests of this

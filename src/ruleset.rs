@@ -224,7 +224,6 @@ impl RuleSet {
     }
 
     /// The interned field table.
-    #[cfg(feature = "internals")]
     pub(crate) fn fields(&self) -> &Fields {
         &self.fields
     }
