@@ -22,7 +22,8 @@ use std::process::ExitCode;
     eqlite explain --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef event.json\n  \
     eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n  \
     eqlite rules --tag T1613                        the rules for a MITRE ATT&CK technique\n  \
-    eqlite fields events.ndjson                     fields the rules need that the events lack\n\n\
+    eqlite fields events.ndjson                     fields the rules need that the events lack\n  \
+    eqlite synth --rule ID --near-misses --pretty   an event that fires the rule, and near misses\n\n\
 Exit status: 0 success; 1 error (bad rule, unreadable file); 2 some events were invalid and skipped.")]
 struct Cli {
     #[command(subcommand)]
@@ -75,6 +76,18 @@ enum Command {
         eqlite fields events.ndjson                     the kubelet pack against your events\n  \
         eqlite fields --rules my-rules/ logs/ --format json")]
     Fields(FieldsArgs),
+    /// Print events that fire a rule and, with --near-misses, one near miss per decisive
+    /// condition: events changed by that condition alone, which do not fire.
+    ///
+    /// Prints {"rule_id", "events": [ECS documents, in order], "near_misses": [{"condition",
+    /// "span", "change", "events"}]}. Every output was evaluated by the engine: the events fire
+    /// the rule, no near miss does. Exits 1 when no firing events can be built (the message says
+    /// which condition could not be inverted).
+    #[command(after_help = "Examples:\n  \
+        eqlite synth --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef --pretty\n  \
+        eqlite synth --rules my-rules/ --rule my-rule-id --near-misses\n  \
+        eqlite synth --query 'process where process.name : \"curl*\"' --rule query-0 --near-misses")]
+    Synth(SynthArgs),
 }
 
 /// How `rules` and `fields` print.
@@ -225,6 +238,21 @@ pub struct ExplainArgs {
     pub input: Option<PathBuf>,
 }
 
+#[derive(Args)]
+pub struct SynthArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The rule (by rule_id).
+    #[arg(long, value_name = "RULE_ID")]
+    pub rule: String,
+    /// Also print the near misses.
+    #[arg(long)]
+    pub near_misses: bool,
+    /// Pretty-print the JSON.
+    #[arg(long)]
+    pub pretty: bool,
+}
+
 /// `--version`: the crate version and the ECS version of the embedded field types.
 fn version() -> &'static str {
     let v = format!(
@@ -244,6 +272,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cli::check::run(a),
         Command::Rules(a) => cli::rules::rules(a),
         Command::Fields(a) => cli::rules::fields(a),
+        Command::Synth(a) => cli::synth::run(a),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 
 use eqlite::{synthesize, Pack, RuleSet, Stream, StreamOptions, Synthesis};
 
+mod cli;
 mod common;
 
 /// Alerts of the rule alone over these events, as printed.
@@ -81,4 +82,111 @@ fn corpus_rules_fire_with_their_synthesized_events() {
     }
     assert_eq!(total, 1081);
     assert!(done * 100 >= total * 99, "{done} of {total} rules synthesized, fewer than 99%");
+}
+
+/// `eqlite synth` prints events that `eqlite scan` alerts on, and near misses it does not.
+#[test]
+fn the_cli_prints_events_that_scan_alerts_on() {
+    let id = "b4bd186b-69c6-45ad-8bef-5c35bbadeaef";
+    let out = cli::eqlite(&["synth", "--rule", id, "--near-misses"], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["rule_id"], id);
+    let ndjson = |evs: &serde_json::Value| -> Vec<u8> {
+        evs.as_array().unwrap().iter().map(|e| format!("{e}\n")).collect::<String>().into_bytes()
+    };
+    let fired = |evs: &serde_json::Value| {
+        cli::alerts(&cli::eqlite(&["scan", "-"], &ndjson(evs))).iter().any(|a| a["rule_id"] == id)
+    };
+    assert!(fired(&s["events"]));
+    let near = s["near_misses"].as_array().unwrap();
+    assert!(near.len() >= 3, "{near:?}");
+    for n in near {
+        assert!(!fired(&n["events"]), "near miss {} fires", n["condition"]);
+    }
+    let out = cli::eqlite(&["synth", "--rule", "no-such-rule"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no rule with id `no-such-rule`"));
+}
+
+fn synth(query: &str) -> Synthesis {
+    let mut rules = RuleSet::default();
+    rules.add_query("q", query).unwrap();
+    let s = synthesize(&rules, 0).unwrap_or_else(|e| panic!("{query}: {e}"));
+    assert!(alerts(&rules, &s.events) > 0);
+    for n in &s.near_misses {
+        assert_eq!(alerts(&rules, &n.events), 0, "{}", n.condition);
+    }
+    s
+}
+
+fn changes(s: &Synthesis) -> Vec<&str> {
+    s.near_misses.iter().map(|n| n.change.as_str()).collect()
+}
+
+#[test]
+fn values_come_from_the_operators() {
+    let s = synth(
+        r#"process where process.name like~ "pwsh*.EXE" and process.command_line regex "[a-z]+ -enc [A-Za-z0-9]{4,}"
+           and cidrMatch(source.ip, "192.168.0.0/16") and startsWith(process.executable, "C:\\Windows\\")
+           and length(user.name) == 5 and process.pid > 1000 and process.args == "-nop" and process.args == "-w"
+           and ?process.parent.name != null and not process.parent.name in ("explorer.exe", "cmd.exe")"#,
+    );
+    let e = &s.events[0];
+    assert_eq!(e["event"]["category"], "process");
+    assert_eq!(e["process"]["name"], "pwshx.EXE");
+    assert_eq!(e["process"]["command_line"], "a -enc aaaa");
+    assert_eq!(e["source"]["ip"], "192.168.0.1");
+    assert_eq!(e["process"]["executable"], "C:\\Windows\\x");
+    assert_eq!(e["user"]["name"], "aaaaa");
+    // ECS says process.pid is a long: a number, not text.
+    assert_eq!(e["process"]["pid"], 1001);
+    assert_eq!(e["process"]["args"], serde_json::json!(["-nop", "-w"]));
+    assert!(e["process"]["parent"]["name"].is_string());
+    // The exclusion made true is a near miss.
+    assert!(
+        s.near_misses.iter().any(|n| n.events[0]["process"]["parent"]["name"] == "explorer.exe"),
+        "{:?}",
+        changes(&s)
+    );
+    assert!(s.near_misses.len() >= 10, "{:?}", changes(&s));
+}
+
+#[test]
+fn sequences_keep_keys_equal_times_within_maxspan_and_until_silent() {
+    let s = synth(
+        r#"sequence by host.id, user.name with maxspan=30s
+             [process where process.name == "curl"] with runs=2
+             ![file where file.name == "cancel"]
+             [network where destination.port == 10250]
+           until [process where process.name == "logout"]"#,
+    );
+    assert_eq!(s.events.len(), 3);
+    let ids: Vec<&serde_json::Value> = s.events.iter().map(|e| &e["host"]["id"]).collect();
+    assert!(ids.iter().all(|i| *i == ids[0] && i.is_string()), "{ids:?}");
+    let times: Vec<&str> = s.events.iter().map(|e| e["@timestamp"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    let c = changes(&s);
+    for want in ["join key host.id differs", "maxspan", "other order", "`until` event added", "missing stage"] {
+        assert!(c.iter().any(|x| x.contains(want)), "no near miss for {want}: {c:?}");
+    }
+    assert!(c.iter().any(|x| x.contains("left out")), "{c:?}");
+}
+
+#[test]
+fn samples_share_their_keys() {
+    let s = synth(r#"sample by host.id [process where process.name == "a"] [file where file.path : "/etc/*"]"#);
+    assert_eq!(s.events.len(), 2);
+    assert_eq!(s.events[0]["host"]["id"], s.events[1]["host"]["id"]);
+    assert!(changes(&s).iter().any(|x| x.contains("join key host.id differs")));
+}
+
+#[test]
+fn a_rule_that_cannot_fire_is_reported_not_printed() {
+    let mut rules = RuleSet::default();
+    rules
+        .add_query("q", r#"process where process.name == "a" and process.name == "b" and not process.name : "*""#)
+        .unwrap();
+    let e = synthesize(&rules, 0).unwrap_err();
+    assert!(e.reason.contains("no combination of values satisfies"), "{}", e.reason);
 }

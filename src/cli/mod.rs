@@ -8,6 +8,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod synth;
 
 use crate::RuleArgs;
 use eqlite::input::{self, SplitOptions};

@@ -91,8 +91,17 @@ pub fn synthesize(rules: &RuleSet, i: usize) -> Result<Synthesis, Unsupported> {
         Body::Event(m) => s.event_rule(m, &mut cx),
         Body::Sequence(spec) => {
             let stages: Vec<&StageSpec> = spec.stages.iter().collect();
-            let order =
-                Order { positives: &spec.layout.positives, maxspan_ms: spec.maxspan_ms, until: spec.until.as_ref() };
+            let (maxspan_span, span) = match &c.query.body {
+                crate::ast::QueryBody::Sequence(q) => (q.maxspan.map_or(q.span, |m| m.span), q.span),
+                _ => (c.query.span, c.query.span),
+            };
+            let order = Order {
+                positives: &spec.layout.positives,
+                maxspan_ms: spec.maxspan_ms,
+                until: spec.until.as_ref(),
+                maxspan_span,
+                span,
+            };
             s.joined(&stages, Some(order), &mut cx)
         }
         Body::Sample(spec) => {
@@ -109,6 +118,9 @@ struct Order<'a> {
     positives: &'a [usize],
     maxspan_ms: Option<u64>,
     until: Option<&'a StageSpec>,
+    /// `maxspan=…` as written, and the whole sequence, for the near misses they decide.
+    maxspan_span: Span,
+    span: Span,
 }
 
 struct Synth<'a> {
@@ -298,7 +310,7 @@ impl Synth<'_> {
             if let Some(ms) = o.maxspan_ms {
                 let mut evs = firing.clone();
                 evs.last_mut().expect("an event").1 = ms as i64 + 1000;
-                try_near(Span::default(), format!("the last event {} ms after the first (maxspan)", ms + 1000), evs);
+                try_near(o.maxspan_span, format!("the last event {} ms after the first (maxspan)", ms + 1000), evs);
             }
             if slots.len() >= 2 {
                 let mut evs = firing.clone();
@@ -307,7 +319,7 @@ impl Synth<'_> {
                 let (a, b) = (evs[n - 2].1, evs[n - 1].1);
                 evs[n - 2].1 = b;
                 evs[n - 1].1 = a;
-                try_near(Span::default(), "the last two events in the other order".into(), evs);
+                try_near(o.span, "the last two events in the other order".into(), evs);
             }
             // An `until` event, or an event a missing stage forbids, in the middle of the sequence.
             let forbidden = o
@@ -366,8 +378,10 @@ fn describe(names: &[&str], d: &Draft, r: &Reader) -> String {
     format!("({})", parts.join("; "))
 }
 
-/// Near misses with the same events are one.
-fn dedup(v: Vec<NearMiss>) -> Vec<NearMiss> {
+/// Near misses with the same events are one; they come in the order of the query.
+fn dedup(mut v: Vec<NearMiss>) -> Vec<NearMiss> {
+    // In query order (the compiler may have reordered operands); stable for equal spans.
+    v.sort_by_key(|n| n.span.start);
     let mut out: Vec<NearMiss> = Vec::new();
     for n in v {
         if !out.iter().any(|o| o.events == n.events) {

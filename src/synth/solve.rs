@@ -206,7 +206,9 @@ impl Reader<'_> {
         let mut out: Vec<Vec<V>> = Vec::new();
         let negative_only = group.iter().all(|l| !l.1);
         if firing && negative_only {
+            // Excluded values are best avoided by a neutral value, not a near copy of one.
             out.push(vec![]);
+            out.extend(fillers().into_iter().map(|v| vec![v]));
         }
         for (c, l) in per.iter().zip(group) {
             for v in c {
