@@ -85,8 +85,8 @@ pub use stream::{
     run_all, sequence_progress, FilledStage, KeyProgress, SequenceProgress, Stats, Stop, Stream, StreamOptions,
 };
 pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
-pub use time::{rfc3339, Nanos};
 pub use synth::{synthesize, NearMiss, Synthesis, Unsupported};
+pub use time::{rfc3339, Nanos};
 pub use value::Value;
 
 /// The engine's internals, for the fuzz targets, benchmarks and white-box tests of this

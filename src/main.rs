@@ -86,6 +86,7 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         eqlite synth --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef --pretty\n  \
         eqlite synth --rules my-rules/ --rule my-rule-id --near-misses\n  \
+        eqlite synth --rules rules/ --rule ID --init > rules/NAME.tests.toml   starter test cases\n  \
         eqlite synth --query 'process where process.name : \"curl*\"' --rule query-0 --near-misses")]
     Synth(SynthArgs),
 }
@@ -248,6 +249,11 @@ pub struct SynthArgs {
     /// Also print the near misses.
     #[arg(long)]
     pub near_misses: bool,
+    /// Print a starter test-case file instead (TOML, the format of `eqlite test`: the firing
+    /// events as a case that fires, each near miss as a case that stays silent), e.g. into
+    /// `rules/NAME.tests.toml`.
+    #[arg(long, conflicts_with_all = ["near_misses", "pretty"])]
+    pub init: bool,
     /// Pretty-print the JSON.
     #[arg(long)]
     pub pretty: bool,

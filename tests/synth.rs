@@ -190,3 +190,29 @@ fn a_rule_that_cannot_fire_is_reported_not_printed() {
     let e = synthesize(&rules, 0).unwrap_err();
     assert!(e.reason.contains("no combination of values satisfies"), "{}", e.reason);
 }
+
+/// `--init` writes the test-case format of `eqlite test`: the firing events as a case that fires,
+/// each near miss as a silent case, and each case does what it says.
+#[test]
+fn the_starter_case_file_has_a_firing_case_and_silent_near_misses() {
+    let mut rules = RuleSet::default();
+    let q = r#"sequence by host.id with maxspan=1m [process where process.name == "cat" and process.args : "*/token"] [network where destination.port == 443 and not process.name in ("kubelet")]"#;
+    rules.add_query("tok", q).unwrap();
+    let text = synthesize(&rules, 0).unwrap().case_file();
+    let out = cli::eqlite(&["synth", "--query", q, "--rule", "query-0", "--init"], b"");
+    assert!(out.status.success());
+    let from_cli = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(from_cli, text.replace("rule_id = \"tok\"", "rule_id = \"query-0\""));
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(doc["rule_id"].as_str(), Some("tok"));
+    let cases = doc["case"].as_array().unwrap();
+    assert!(cases.len() >= 6, "{text}");
+    for (k, c) in cases.iter().enumerate() {
+        let expect = c["expect"].as_str().unwrap();
+        assert_eq!(expect, if k == 0 { "fires" } else { "silent" });
+        assert!(c["name"].as_str().is_some_and(|n| !n.is_empty()));
+        let events: Vec<serde_json::Value> =
+            c["events"].as_str().unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(alerts(&rules, &events) > 0, expect == "fires", "{:?}", c["name"]);
+    }
+}

@@ -3,8 +3,10 @@
 //
 // Messages in:  { type: "evaluate", seq, eventsVersion, events?, custom: string[], draft: string }
 //               { type: "explain", seq, ruleId, positions: number[] }
+//               { type: "synth", seq, ruleId }
 // Messages out: { type: "ready", version, rules } | { type: "fatal", message }
 //               { type: "result", seq, … } | { type: "explained", seq, … }
+//               { type: "synthesized", seq, synthesis: { ruleId, events, nearMisses } }
 
 import init, { Engine, check, checkRuleToml, splitEvents, version } from "./pkg/eqlite.js";
 import { closeness, eventSummary, stageOfMembers, treeLabels } from "./explain-utils.js";
@@ -375,6 +377,8 @@ function handle(msg) {
       postMessage(evaluate(msg));
     } else if (msg.type === "explain") {
       postMessage({ type: "explained", seq: msg.seq, eventsVersion, ...explainAlert(msg.ruleId, msg.positions) });
+    } else if (msg.type === "synth") {
+      postMessage({ type: "synthesized", seq: msg.seq, synthesis: engine.synth(msg.ruleId) });
     }
   } catch (err) {
     postMessage({ type: "error", seq: msg.seq, message: String((err && err.message) || err) });

@@ -11,6 +11,11 @@ pub fn run(args: SynthArgs) -> Result<ExitCode, String> {
     let rs = rules.set;
     let i = rs.position(&args.rule).ok_or_else(|| format!("no rule with id `{}` is loaded", args.rule))?;
     let s = eqlite::synthesize(&rs, i).map_err(|e| format!("cannot synthesize {e}"))?;
+    let mut out = std::io::stdout().lock();
+    if args.init {
+        write!(out, "{}", s.case_file()).map_err(|e| format!("writing: {e}"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     // Without --near-misses, the same document less that member.
     #[derive(Serialize)]
     struct Firing<'a> {
@@ -24,7 +29,6 @@ pub fn run(args: SynthArgs) -> Result<ExitCode, String> {
         (false, true) => serde_json::to_string_pretty(&firing),
         (false, false) => serde_json::to_string(&firing),
     };
-    let mut out = std::io::stdout().lock();
     writeln!(out, "{}", text.map_err(|e| e.to_string())?).map_err(|e| format!("writing: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }

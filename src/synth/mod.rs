@@ -65,14 +65,68 @@ pub struct Unsupported {
     pub reason: String,
 }
 
+impl Synthesis {
+    /// A starter test-case file for the rule, in the format of `eqlite test` (`NAME.tests.toml`
+    /// beside the rule): one case that fires (the synthesized events), then each near miss as a
+    /// case that stays silent.
+    pub fn case_file(&self) -> String {
+        let mut out = format!(
+            "# Starter cases written by `eqlite synth --init`: synthesized events, each proven by the engine.\n\
+             rule_id = {}\n",
+            toml_string(&self.rule_id)
+        );
+        let mut case = |name: &str, expect: &str, events: &[serde_json::Value]| {
+            let lines: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+            out.push_str(&format!(
+                "\n[[case]]\nname = {}\nexpect = \"{expect}\"\nevents = {}\n",
+                toml_string(name),
+                toml_text(&(lines.join("\n") + "\n"))
+            ));
+        };
+        case("fires: synthesized", "fires", &self.events);
+        for n in &self.near_misses {
+            let what = n.condition.split_whitespace().collect::<Vec<_>>().join(" ");
+            case(&format!("near miss: `{what}` {}", n.change), "silent", &n.events);
+        }
+        out
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Multi-line text as TOML: a literal block when it can be one (JSON lines read as they are),
+/// else a basic string.
+fn toml_text(s: &str) -> String {
+    if s.contains("'''") || s.chars().any(|c| c.is_control() && c != '\n') {
+        toml_string(s)
+    } else {
+        format!("'''\n{s}'''")
+    }
+}
+
 impl std::fmt::Display for Unsupported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.rule_id, self.reason)
     }
 }
 
-/// Synthesizes firing events and near misses for rule `i` of `rules`; `None` if there is no such
-/// rule.
+/// Synthesizes firing events and near misses for rule `i` of `rules` (an error if there is no
+/// such rule, or no firing events could be built: the reason names the condition).
 pub fn synthesize(rules: &RuleSet, i: usize) -> Result<Synthesis, Unsupported> {
     let c =
         rules.compiled().get(i).ok_or_else(|| Unsupported { rule_id: String::new(), reason: "no such rule".into() })?;
