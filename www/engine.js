@@ -36,6 +36,7 @@ function onMessage(e) {
   const m = e.data;
   if (m.type === "ready") {
     state.engineReady = true;
+    state.canSynth = !!m.synth;
     el.status.textContent = `Engine ready · eqlite ${m.version}`;
     el.status.classList.add("ok");
     session.handlers.ready(m.rules);

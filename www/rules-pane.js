@@ -77,7 +77,8 @@ function renderRuleList() {
     const pre = h("pre", "code", r.query.trim());
     pre.tabIndex = 0;
     pre.setAttribute("aria-label", `Query of ${r.name}`);
-    body.append(pre, showMe(r));
+    body.append(pre);
+    if (state.canSynth) body.append(showMe(r));
     if (r.origin === "custom") {
       const edit = h("button", "btn small", "Edit");
       edit.type = "button";

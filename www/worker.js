@@ -398,7 +398,8 @@ init()
     rulesInfo = engine.rules().map((r) => ({ ...r, origin: "pack", overrides: null }));
     rulesKey = JSON.stringify([[], ""]);
     ready = true;
-    postMessage({ type: "ready", version: version(), rules: rulesInfo });
+    // `synth` is in packages built with the cargo feature of that name only.
+    postMessage({ type: "ready", version: version(), rules: rulesInfo, synth: typeof engine.synth === "function" });
     while (queue.length) handle(queue.shift());
   })
   .catch((err) => {

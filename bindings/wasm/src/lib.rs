@@ -42,7 +42,8 @@ export interface NearMiss {
   events: Record<string, unknown>[];
 }
 
-/** ECS events that fire a rule (in order, for a sequence or sample), and its near misses; every one proven by the engine. */
+/** ECS events that fire a rule (in order, for a sequence or sample), and its near misses; every one proven by the engine.
+ * `engine.synth` exists only in packages built with the cargo feature `synth` (not the default npm build: size). */
 export interface Synthesis {
   ruleId: string;
   events: Record<string, unknown>[];
@@ -596,6 +597,7 @@ impl Engine {
 
     /// Events that fire a rule, and one near miss per decisive condition (events that differ by
     /// that condition and do not fire). Throws when none can be built, saying why.
+    #[cfg(feature = "synth")]
     #[wasm_bindgen(unchecked_return_type = "Synthesis")]
     pub fn synth(&self, #[wasm_bindgen(js_name = ruleId)] rule_id: &str) -> Result<JsValue, JsValue> {
         let i = self.rules.position(rule_id).ok_or_else(|| error(&format!("no rule with id `{rule_id}` is loaded")))?;

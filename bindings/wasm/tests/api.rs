@@ -307,6 +307,7 @@ fn values_are_read_as_their_ecs_types_unless_turned_off() {
     assert!(eqlite_wasm::ecs_version().starts_with(|c: char| c.is_ascii_digit()));
 }
 
+#[cfg(feature = "synth")]
 #[wasm_bindgen_test]
 fn explanations_answer_the_next_question() {
     let mut e = Engine::new(None).unwrap();
