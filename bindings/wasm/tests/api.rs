@@ -307,7 +307,6 @@ fn values_are_read_as_their_ecs_types_unless_turned_off() {
     assert!(eqlite_wasm::ecs_version().starts_with(|c: char| c.is_ascii_digit()));
 }
 
-#[cfg(feature = "synth")]
 #[wasm_bindgen_test]
 fn explanations_answer_the_next_question() {
     let mut e = Engine::new(None).unwrap();
@@ -360,7 +359,9 @@ fn explanations_answer_the_next_question() {
     let members = vec![JsValue::from_str(&events[3]), JsValue::from_str(&events[4])];
     let stages = Array::from(&e.explain_alert(alert, members).unwrap());
     assert_eq!(get(&stages.get(0), "timestampField").as_string().unwrap(), "@timestamp");
+}
 
+#[cfg(feature = "synth")]
 #[wasm_bindgen_test]
 fn synthesized_events_fire_and_near_misses_do_not() {
     let mut e = engine();
