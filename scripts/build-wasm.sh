@@ -13,7 +13,8 @@ WASM_OPT=tests/js/node_modules/.bin/wasm-opt
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 FEATURES=(--enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
-cargo build -q -p eqlite-wasm --target wasm32-unknown-unknown --profile wasm
+# EQLITE_WASM_FEATURES: cargo features of eqlite-wasm to build with (e.g. `synth`).
+cargo build -q -p eqlite-wasm --target wasm32-unknown-unknown --profile wasm ${EQLITE_WASM_FEATURES:+--features "$EQLITE_WASM_FEATURES"}
 rm -rf "$OUT" && mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" --out-name eqlite target/wasm32-unknown-unknown/wasm/eqlite_wasm.wasm
 raw_before=$(stat -c %s "$OUT/eqlite_bg.wasm")

@@ -65,6 +65,7 @@ mod span;
 mod stream;
 mod summary;
 pub mod testing;
+mod synth;
 mod time;
 mod toml_read;
 mod value;
@@ -89,6 +90,7 @@ pub use stream::{
     StreamOptions, SNAPSHOT_VERSION,
 };
 pub use summary::{FieldCensus, FieldGaps, Kinds, Mistyped, RuleFilter, RuleKind, RuleSummary};
+pub use synth::{synthesize, NearMiss, Synthesis, Unsupported};
 pub use time::{parse_duration, rfc3339, Nanos};
 pub use value::Value;
 

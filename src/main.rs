@@ -23,7 +23,8 @@ use std::process::ExitCode;
     eqlite check --rules my-rules/                  parse and compile only; non-zero exit on errors\n  \
     eqlite rules --tag T1613                        the rules for a MITRE ATT&CK technique\n  \
     eqlite fields events.ndjson                     fields the rules need that the events lack\n  \
-    eqlite test rules/ --min-coverage 100           run the rules' cases (NAME.tests.toml), with coverage\n\n\
+    eqlite test rules/ --min-coverage 100           run the rules' cases (NAME.tests.toml), with coverage\n  \
+    eqlite synth --rule ID --near-misses --pretty   an event that fires the rule, and near misses\n\n\
 Exit status: 0 success; 1 error (bad rule, unreadable file); 2 some events were invalid and skipped.")]
 struct Cli {
     #[command(subcommand)]
@@ -83,6 +84,19 @@ enum Command {
     /// alone would change the rule's outcome; coverage is the share of conditions some case makes
     /// decisive. Exit status 1 on any failure, error or policy (--min-coverage, --require-cases).
     Test(TestArgs),
+    /// Print events that fire a rule and, with --near-misses, one near miss per decisive
+    /// condition: events changed by that condition alone, which do not fire.
+    ///
+    /// Prints {"rule_id", "events": [ECS documents, in order], "near_misses": [{"condition",
+    /// "span", "change", "events"}]}. Every output was evaluated by the engine: the events fire
+    /// the rule, no near miss does. Exits 1 when no firing events can be built (the message says
+    /// which condition could not be inverted).
+    #[command(after_help = "Examples:\n  \
+        eqlite synth --rule b4bd186b-69c6-45ad-8bef-5c35bbadeaef --pretty\n  \
+        eqlite synth --rules my-rules/ --rule my-rule-id --near-misses\n  \
+        eqlite synth --rules rules/ --rule ID --init > rules/NAME.tests.toml   starter test cases\n  \
+        eqlite synth --query 'process where process.name : \"curl*\"' --rule query-0 --near-misses")]
+    Synth(SynthArgs),
 }
 
 /// How `rules` and `fields` print.
@@ -261,6 +275,26 @@ pub struct ExplainArgs {
     pub input: Option<PathBuf>,
 }
 
+#[derive(Args)]
+pub struct SynthArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The rule (by rule_id).
+    #[arg(long, value_name = "RULE_ID")]
+    pub rule: String,
+    /// Also print the near misses.
+    #[arg(long)]
+    pub near_misses: bool,
+    /// Print a starter test-case file instead (TOML, the format of `eqlite test`: the firing
+    /// events as a case that fires, each near miss as a case that stays silent), e.g. into
+    /// `rules/NAME.tests.toml`.
+    #[arg(long, conflicts_with_all = ["near_misses", "pretty"])]
+    pub init: bool,
+    /// Pretty-print the JSON.
+    #[arg(long)]
+    pub pretty: bool,
+}
+
 /// `--version`: the crate version and the ECS version of the embedded field types.
 fn version() -> &'static str {
     let v = format!(
@@ -281,6 +315,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cli::rules::rules(a),
         Command::Fields(a) => cli::rules::fields(a),
         Command::Test(a) => cli::test::run(a),
+        Command::Synth(a) => cli::synth::run(a),
     };
     match result {
         Ok(code) => code,

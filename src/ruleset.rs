@@ -237,7 +237,6 @@ impl RuleSet {
     }
 
     /// The interned field table.
-    #[cfg(feature = "internals")]
     pub(crate) fn fields(&self) -> &Fields {
         &self.fields
     }

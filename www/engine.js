@@ -36,6 +36,7 @@ function onMessage(e) {
   const m = e.data;
   if (m.type === "ready") {
     state.engineReady = true;
+    state.canSynth = !!m.synth;
     el.status.textContent = `Engine ready · eqlite ${m.version}`;
     el.status.classList.add("ok");
     session.handlers.ready(m.rules);
@@ -50,7 +51,7 @@ function onMessage(e) {
       session.pending = false;
       evaluateNow();
     }
-  } else if (m.type === "explained") {
+  } else if (m.type === "explained" || m.type === "synthesized") {
     const w = session.explainWaiters.get(m.seq);
     session.explainWaiters.delete(m.seq);
     if (w) w(m);
@@ -108,12 +109,22 @@ export function evaluateNow() {
   session.worker.postMessage(msg);
 }
 
-export function requestExplain(ruleId, positions) {
+/** Sends a request answered by promise (an explanation, a synthesis). */
+function ask(msg) {
   return new Promise((resolve, reject) => {
     const s = ++session.seq;
     session.explainWaiters.set(s, (m, err) => (m ? resolve(m) : reject(new Error(err))));
-    session.worker.postMessage({ type: "explain", seq: s, ruleId, positions });
+    session.worker.postMessage({ ...msg, seq: s });
   });
+}
+
+export function requestExplain(ruleId, positions) {
+  return ask({ type: "explain", ruleId, positions });
+}
+
+/** Events that fire the rule, and its near misses: `{ ruleId, events, nearMisses }`. */
+export async function requestSynth(ruleId) {
+  return (await ask({ type: "synth", ruleId })).synthesis;
 }
 
 /** An evaluation is in flight, waiting, or about to be asked for. */

@@ -3,8 +3,8 @@
 // diagnostics underlined at their position.
 
 import { h, mark } from "./explain-view.js";
-import { schedule } from "./engine.js";
-import { revealInTextarea } from "./events-pane.js";
+import { requestSynth, schedule } from "./engine.js";
+import { loadText, revealInTextarea } from "./events-pane.js";
 import { ruleFor, state } from "./state.js";
 import { el, onFileDrop, paintOverlay, sevBadge, sevClass, syncScroll, toast } from "./ui.js";
 
@@ -78,6 +78,7 @@ function renderRuleList() {
     pre.tabIndex = 0;
     pre.setAttribute("aria-label", `Query of ${r.name}`);
     body.append(pre);
+    if (state.canSynth) body.append(showMe(r));
     if (r.origin === "custom") {
       const edit = h("button", "btn small", "Edit");
       edit.type = "button";
@@ -107,6 +108,49 @@ function renderRuleList() {
   const own = state.rules.length - pack;
   el.rulesCount.textContent = own ? `${pack} kubelet + ${own} yours` : `${pack} kubelet rules`;
   applyFilter();
+}
+
+/** Events as pretty-printed objects one after another (the splitter reads them as they are). */
+const ndjson = (events) => events.map((e) => JSON.stringify(e, null, 2)).join("\n") + "\n";
+
+/** "Show me": fills Events with events the engine built to fire the rule (proven by it), and lists
+ * the rule's near misses (one condition turned each, none fires), each loaded by one click. */
+function showMe(r) {
+  const box = h("div", "synth");
+  const near = h("ul", "synth-near");
+  near.setAttribute("aria-label", `Near misses of ${r.name}`);
+  const caption = h("p", "synth-caption");
+  const go = h("button", "btn small", "Show me");
+  go.type = "button";
+  go.title = "Fill Events with an event that fires this rule";
+  go.addEventListener("click", async () => {
+    let s;
+    try {
+      s = await requestSynth(r.ruleId);
+    } catch (err) {
+      toast(String(err.message || err));
+      return;
+    }
+    loadText(ndjson(s.events));
+    toast(`Events: ${s.events.length === 1 ? "an event that fires" : `${s.events.length} events that fire`} ${r.name}`);
+    const items = s.nearMisses.map((n) => {
+      const b = h("button", "btn tiny near-btn", h("code", "", n.condition.length > 80 ? n.condition.slice(0, 79) + "…" : n.condition), ` ${n.change}`);
+      b.type = "button";
+      b.title = "Load this near miss into Events (it does not fire)";
+      b.addEventListener("click", () => {
+        loadText(ndjson(n.events));
+        toast(`Near miss: ${n.change}`);
+      });
+      return h("li", "", b);
+    });
+    const back = h("button", "btn tiny", "Firing events again");
+    back.type = "button";
+    back.addEventListener("click", () => loadText(ndjson(s.events)));
+    near.replaceChildren(...items);
+    caption.replaceChildren(`${items.length} near ${items.length === 1 ? "miss" : "misses"}, one condition turned each (none fires): `, back);
+  });
+  box.append(h("div", "row-actions", go), caption, near);
+  return box;
 }
 
 export function updateRuleBadges() {

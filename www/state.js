@@ -16,6 +16,8 @@ export const state = {
   // What the engine said last: the loaded rules (and a key of their list, to re-render only when
   // it changes), and the last evaluation result.
   engineReady: false,
+  /** The package has `Engine.synth` ("Show me"). */
+  canSynth: false,
   rules: [],
   rulesKey: "",
   lastResult: null,

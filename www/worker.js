@@ -4,8 +4,10 @@
 // Messages in:  { type: "evaluate", seq, eventsVersion, events?, custom: string[], draft: string,
 //                 tests: { ruleId, name, expect, events }[] }
 //               { type: "explain", seq, ruleId, positions: number[] }
+//               { type: "synth", seq, ruleId }
 // Messages out: { type: "ready", version, rules } | { type: "fatal", message }
 //               { type: "result", seq, … } | { type: "explained", seq, … }
+//               { type: "synthesized", seq, synthesis: { ruleId, events, nearMisses } }
 
 import init, { Engine, check, checkRuleToml, splitEvents, version } from "./pkg/eqlite.js";
 import { byRule, caseFileToml } from "./cases.js";
@@ -391,6 +393,8 @@ function handle(msg) {
       postMessage(evaluate(msg));
     } else if (msg.type === "explain") {
       postMessage({ type: "explained", seq: msg.seq, eventsVersion, ...explainAlert(msg.ruleId, msg.positions) });
+    } else if (msg.type === "synth") {
+      postMessage({ type: "synthesized", seq: msg.seq, synthesis: engine.synth(msg.ruleId) });
     }
   } catch (err) {
     postMessage({ type: "error", seq: msg.seq, message: String((err && err.message) || err) });
@@ -410,7 +414,8 @@ init()
     rulesInfo = engine.rules().map((r) => ({ ...r, origin: "pack", overrides: null }));
     rulesKey = JSON.stringify([[], ""]);
     ready = true;
-    postMessage({ type: "ready", version: version(), rules: rulesInfo });
+    // `synth` is in packages built with the cargo feature of that name only.
+    postMessage({ type: "ready", version: version(), rules: rulesInfo, synth: typeof engine.synth === "function" });
     while (queue.length) handle(queue.shift());
   })
   .catch((err) => {

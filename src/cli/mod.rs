@@ -9,6 +9,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod test;
+pub mod synth;
 
 use crate::RuleArgs;
 use eqlite::input::{self, SplitOptions};

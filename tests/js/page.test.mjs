@@ -258,6 +258,43 @@ describe("playground page", () => {
     await settled();
   });
 
+  // Needs a package built with `EQLITE_WASM_FEATURES=synth bash scripts/build-wasm.sh`.
+  const withSynth = typeof eqlite.Engine.prototype.synth === "function";
+  test("Show me fills Events with events that fire a pack rule and a custom rule; near misses are one click away", { skip: !withSynth && "the package was built without the synth feature" }, async () => {
+    const showMe = async (ruleId) => {
+      const li = page.locator(`#rule-list li.rule[data-rule="${ruleId}"]`);
+      const det = li.locator("details.rule-det");
+      if ((await det.getAttribute("open")) === null) await li.locator("summary.rule-sum").click();
+      await li.getByRole("button", { name: "Show me" }).click();
+      await li.locator(".synth-near li").first().waitFor();
+      await settled();
+      return li;
+    };
+    // A pack rule: the synthesized event fires it, and a near miss does not.
+    const li = await showMe(RULE_D4C_ID);
+    const text = await events().inputValue();
+    assert.ok(JSON.parse(text).process.args, text);
+    await itemOf(firedList(), RULE_D4C).waitFor();
+    await shot("show-me-pack-rule");
+    const near = li.locator(".synth-near button");
+    assert.ok((await near.count()) >= 3, "near misses listed");
+    await near.nth(1).click();
+    await settled();
+    assert.equal(await itemOf(firedList(), RULE_D4C).count(), 0, "the near miss does not fire");
+    await itemOf(missedList(), RULE_D4C).waitFor();
+
+    // The analyst's own rule (a sequence): its events fire it.
+    const editor = page.getByLabel("Your rule", { exact: true });
+    await editor.fill('sequence by host.id with maxspan=1m [process where process.name == "cat" and process.args : "*/token"] [network where destination.port == 443]');
+    await settled();
+    await showMe("draft");
+    assert.equal((await events().inputValue()).match(/"@timestamp"/g).length, 2);
+    await itemOf(firedList(), "Draft query").waitFor();
+    await shot("show-me-custom-rule");
+    await editor.fill("");
+    await settled();
+  });
+
   test("an XSS payload in events and rules is shown as text, never run", async () => {
     const payload = "<img src=x onerror=alert(1)>";
     const script = "<script>alert(2)</script>";

@@ -31,6 +31,25 @@ export interface Alert {
   events: number[];
 }
 
+/** A change that turns one decisive condition of a rule, and the events it gives, which do not fire. */
+export interface NearMiss {
+  /** The condition as written in the query (or what decides it: `maxspan`, the sequence). */
+  condition: string;
+  /** Where it is in the query text, in UTF-8 bytes. */
+  span: { start: number; end: number };
+  /** What was changed, in words: `made false (process.name = "curx")`. */
+  change: string;
+  events: Record<string, unknown>[];
+}
+
+/** ECS events that fire a rule (in order, for a sequence or sample), and its near misses; every one proven by the engine.
+ * `engine.synth` exists only in packages built with the cargo feature `synth` (not the default npm build: size). */
+export interface Synthesis {
+  ruleId: string;
+  events: Record<string, unknown>[];
+  nearMisses: NearMiss[];
+}
+
 /** A span in the query text, in UTF-8 bytes and in UTF-16 code units (JavaScript string indices). */
 export interface Span {
   start: number;
@@ -637,6 +656,26 @@ impl Engine {
     #[wasm_bindgen(js_name = removeRule)]
     pub fn remove_rule(&mut self, id: &str) -> bool {
         self.rules.remove(id)
+    }
+
+    /// Events that fire a rule, and one near miss per decisive condition (events that differ by
+    /// that condition and do not fire). Throws when none can be built, saying why.
+    #[cfg(feature = "synth")]
+    #[wasm_bindgen(unchecked_return_type = "Synthesis")]
+    pub fn synth(&self, #[wasm_bindgen(js_name = ruleId)] rule_id: &str) -> Result<JsValue, JsValue> {
+        let i = self.rules.position(rule_id).ok_or_else(|| error(&format!("no rule with id `{rule_id}` is loaded")))?;
+        let s = eqlite::synthesize(&self.rules, i).map_err(|e| error(&format!("cannot synthesize {e}")))?;
+        // Event field names must cross as they are (not camelized): through JSON text.
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Js<'a> {
+            rule_id: &'a str,
+            events: &'a [Json],
+            near_misses: &'a [eqlite::NearMiss],
+        }
+        let text = serde_json::to_string(&Js { rule_id: &s.rule_id, events: &s.events, near_misses: &s.near_misses })
+            .map_err(|e| error(&e.to_string()))?;
+        js_sys::JSON::parse(&text)
     }
 
     /// The loaded rules' metadata.

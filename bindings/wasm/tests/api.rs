@@ -481,3 +481,33 @@ fn the_kql_rules_of_the_pack_fire_on_their_attack_audit_events_only() {
         }
     }
 }
+
+#[cfg(feature = "synth")]
+#[wasm_bindgen_test]
+fn synthesized_events_fire_and_near_misses_do_not() {
+    let mut e = engine();
+    let s = e.synth(D4C_RULE).unwrap();
+    assert_eq!(get(&s, "ruleId").as_string().unwrap(), D4C_RULE);
+    let events = Array::from(&get(&s, "events"));
+    let first = events.get(0);
+    // Field names cross as ECS has them, not camelized.
+    assert!(get(&get(&first, "container"), "id").is_string(), "{}", json(&first));
+    assert!(rule_ids(&e.evaluate(first.clone()).unwrap()).contains(&D4C_RULE.to_string()));
+    let near = Array::from(&get(&s, "nearMisses"));
+    assert!(near.length() >= 3, "{}", json(&near));
+    for n in near.iter() {
+        assert!(get(&n, "condition").is_string() && get(&n, "change").is_string());
+        let ev = Array::from(&get(&n, "events")).get(0);
+        assert!(!rule_ids(&e.evaluate(ev).unwrap()).contains(&D4C_RULE.to_string()), "{}", json(&n));
+    }
+    e.add_query(
+        "seq",
+        r#"sequence by host.id [process where process.name == "a"] [file where file.name == "b"]"#,
+        None,
+    )
+    .unwrap();
+    let s = e.synth("seq").unwrap();
+    let batch = e.evaluate_batch(get(&s, "events")).unwrap();
+    assert!(rule_ids(&get(&batch, "alerts")).contains(&"seq".to_string()), "{}", json(&batch));
+    assert!(e.synth("nope").unwrap_err().as_string().is_none());
+}
