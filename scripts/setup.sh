@@ -28,6 +28,14 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || step "nightly unavailable: the fuzz smoke test will be skipped"
 fi
 
+# The pinned nightly that builds the npm wasm for size (scripts/build-wasm.sh: build-std needs the
+# standard library's source).
+SIZE_TOOLCHAIN=nightly-2026-05-20
+if ! [ -d "$(rustup run "$SIZE_TOOLCHAIN" rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ]; then
+  step "rustup toolchain install $SIZE_TOOLCHAIN with rust-src (the npm wasm's size build)"
+  rustup toolchain install "$SIZE_TOOLCHAIN" --profile minimal -c rust-src -t wasm32-unknown-unknown >/dev/null
+fi
+
 # Debian packages: headless browser and driver for the page and wasm-bindgen-test; cmake, a C
 # compiler and libclang to build WAMR (the Fluent Bit plugin's test runtime, crate wamrx-sys).
 need_apt=()

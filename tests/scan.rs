@@ -499,7 +499,7 @@ fn filters_select_rules_by_severity_tag_mitre_id_and_rule_id() {
 fn rules_lists_the_pack_and_fields_says_why_a_rule_cannot_fire() {
     let table = String::from_utf8(eqlite(&["rules"], b"").stdout).unwrap();
     let rules: Vec<J> = serde_json::from_slice(&eqlite(&["rules", "--format", "json"], b"").stdout).unwrap();
-    assert_eq!(rules.len(), 16);
+    assert_eq!(rules.len(), 20);
     for r in &rules {
         let line = table.lines().find(|l| l.starts_with(r["rule_id"].as_str().unwrap())).unwrap();
         assert!(line.contains(r["name"].as_str().unwrap()) && line.contains(r["kind"].as_str().unwrap()), "{line}");

@@ -8,8 +8,8 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
-pub mod test;
 pub mod synth;
+pub mod test;
 
 use crate::RuleArgs;
 use eqlite::input::{self, SplitOptions};

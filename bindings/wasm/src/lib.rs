@@ -42,8 +42,7 @@ export interface NearMiss {
   events: Record<string, unknown>[];
 }
 
-/** ECS events that fire a rule (in order, for a sequence or sample), and its near misses; every one proven by the engine.
- * `engine.synth` exists only in packages built with the cargo feature `synth` (not the default npm build: size). */
+/** ECS events that fire a rule (in order, for a sequence or sample), and its near misses; every one proven by the engine. */
 export interface Synthesis {
   ruleId: string;
   events: Record<string, unknown>[];
@@ -580,6 +579,7 @@ impl Engine {
     /// An engine with no rules. `options` (optional): see `EngineOptions`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<EngineOptions>) -> Result<Engine, JsValue> {
+        #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
         let o: JsOptions = match options.map(JsValue::from) {
             Some(o) if !o.is_undefined() && !o.is_null() => from_js(&o, "options")?,
