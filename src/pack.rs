@@ -33,7 +33,7 @@ pub struct RuleFile {
 /// let report = rules.load(&pack);
 /// assert_eq!(report.loaded, ["r1"]);
 /// assert!(rules.load(&Pack::kubelet()).is_ok());
-/// assert_eq!(rules.len(), 17);
+/// assert_eq!(rules.len(), 21);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Pack {
