@@ -25,7 +25,7 @@ cargo install -q --debug --locked --path "$pkg" --root "$work/install" --force
 bin="$work/install/bin/eqlite"
 
 "$bin" --version
-"$bin" check | tee /dev/stderr | grep -q '^16 rules compiled'
+"$bin" check | tee /dev/stderr | grep -q '^20 rules compiled'
 attack='{"@timestamp":"2026-08-20T02:00:00.000Z","event":{"category":["process"],"type":["start"],"action":"exec","ingested":"2026-08-20T02:00:00.640Z"},"host":{"os":{"type":"linux"}},"container":{"id":"3d6e"},"process":{"name":"curl","args":["curl","-sk","https://10.0.1.22:10250/pods"],"executable":"/usr/bin/curl"}}'
 out=$(printf '%s\n' "$attack" | "$bin" scan)
 grep -q '"rule_id":"b4bd186b-69c6-45ad-8bef-5c35bbadeaef"' <<<"$out" || { echo "package-check: the installed eqlite did not fire: $out" >&2; exit 1; }
