@@ -8,7 +8,7 @@ const fixtures = (name) => JSON.parse(readFileSync(new URL(`../../fixtures/kubel
 
 test("a kubelet attack fires the Defend for Containers rule; the benign case does not", () => {
   const engine = new Engine();
-  assert.equal(engine.loadDefaultRules(), 16);
+  assert.equal(engine.loadDefaultRules(), 20);
   const fx = fixtures("direct_kubelet_access_d4c");
   for (const c of fx.cases) {
     const fired = engine.evaluate(c.events[0]).some((a) => a.ruleId === fx.rule_id);
