@@ -286,7 +286,7 @@ fn snapshot_after_every_push_restores_into_a_fresh_engine_with_the_same_alerts()
         let bytes = current.snapshot();
         current = engine();
         let r = current.restore(&bytes).unwrap();
-        assert_eq!(json(&r), r#"{"dropped":0,"droppedPending":0,"kept":16}"#);
+        assert_eq!(json(&r), r#"{"dropped":0,"droppedPending":0,"kept":20}"#);
     }
     got.push(json(&current.flush().unwrap()));
     assert_eq!(got, want);
@@ -300,7 +300,7 @@ fn snapshot_after_every_push_restores_into_a_fresh_engine_with_the_same_alerts()
     let mut other = Engine::new(None).unwrap();
     other.add_query("q", "process where true", None).unwrap();
     let r = other.restore(&bytes).unwrap();
-    assert_eq!(json(&r), r#"{"dropped":16,"droppedPending":1,"kept":0}"#);
+    assert_eq!(json(&r), r#"{"dropped":20,"droppedPending":1,"kept":0}"#);
     let err = e.restore(&bytes[..bytes.len() - 1]).unwrap_err();
     assert_eq!(get(&err, "kind").as_string().as_deref(), Some("snapshot"));
     let msg = get(&err, "message").as_string().unwrap();
