@@ -214,7 +214,7 @@ fn batches_of_garbage() {
 fn hostile_state_and_options() {
     let mut e = engine("sequence [any where a == 1] [any where a == 2]");
     for bad in ["", "x", "1\n{", "1\nnull", &format!("1\n{}", "[".repeat(10_000)), "99999999999999999999999\n{}"] {
-        thrown(e.restore_state(bad).map(|_| JsValue::UNDEFINED), "invalid state");
+        thrown(e.restore_state(bad).map(|_| JsValue::UNDEFINED), "invalid stream snapshot");
         still_works(&mut e);
     }
     // Options of the wrong type are an Error; absurd numbers are clamped.

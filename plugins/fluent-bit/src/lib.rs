@@ -729,7 +729,7 @@ mod tests {
         let compiled = |rs| eqlite::internals::compiled(rs);
         for (a, b) in compiled(&rs).iter().zip(compiled(&native)) {
             assert_eq!(a.rule.id, b.rule.id);
-            assert_eq!(a.query, eqlite::parse_query(&a.rule.query).unwrap(), "{}", a.rule.id);
+            assert_eq!(a.query, eqlite::parse_rule_query(&a.rule).unwrap(), "{}", a.rule.id);
             assert_eq!(a.query, b.query);
         }
     }
@@ -853,7 +853,7 @@ mod tests {
         std::fs::write(dir.join("c.txt"), "ignored").unwrap();
         let mut f = Filter::with_rules_dir(&dir);
         std::fs::remove_dir_all(&dir).ok();
-        assert_eq!(f.rules().len(), 17);
+        assert_eq!(f.rules().len(), 21);
         assert_eq!(f.counters().rule_errors, 1, "{:?}", f.rule_errors);
         let rec = br#"{"event":{"category":"process"},"process":{"name":"evil"}}"#;
         assert_eq!(f.process(rec, Mode::MatchOnly), Verdict::Tagged);

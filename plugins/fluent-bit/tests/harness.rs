@@ -905,7 +905,7 @@ fn extra_rules_at_run_time() {
     let Res::Record(out) = host.tag(evil) else { panic!("tagged") };
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["rule.id"], serde_json::json!(["x-evil"]));
-    assert_eq!(host.stats()["rules"], 18);
+    assert_eq!(host.stats()["rules"], 22);
     assert_eq!(host.stderr(), "");
     // Half of a sequence, then a reload (a new instance) with one more rule file: the new rule is
     // there, the sequence starts over.
@@ -918,7 +918,7 @@ fn extra_rules_at_run_time() {
     let mut reloaded = Host::with(bytes, &settings(65536));
     let Res::Record(out) = reloaded.tag(discovery[4].as_bytes()) else { panic!() };
     assert!(!String::from_utf8_lossy(&out).contains("f596175f"), "no sequence state across a reload");
-    assert_eq!(reloaded.stats()["rules"], 19);
+    assert_eq!(reloaded.stats()["rules"], 23);
     let Res::Record(out) = host.tag(discovery[4].as_bytes()) else { panic!() };
     assert!(String::from_utf8_lossy(&out).contains("f596175f"), "the old instance completes it");
     std::fs::remove_dir_all(&root).ok();
