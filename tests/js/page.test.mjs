@@ -77,6 +77,13 @@ function watch(p) {
 }
 
 /** Waits until the results on screen belong to the current input. */
+/** Waits until `fn(arg)` holds in page `p`, polled on a timer: a page's animation frames (the
+ * default polling) can stop while another page of the context is in front, and then a condition
+ * that became true is never seen. */
+function until(p, fn, arg = null, opts = {}) {
+  return p.waitForFunction(fn, arg, { polling: 50, ...opts });
+}
+
 async function settled(p = page, timeout = 20000) {
   await p.waitForFunction(() => window.eqlitePlayground && window.eqlitePlayground.settled, null, { timeout, polling: 50 });
 }
@@ -100,20 +107,20 @@ async function expand(item) {
 /** Shares the page's state, opens the link in a new page and waits for it to hold `text`. */
 async function reopenShared(text) {
   await page.getByRole("button", { name: "Share link" }).click();
-  await page.waitForFunction(() => location.hash.startsWith("#s="));
+  await until(page, () => location.hash.startsWith("#s="));
   const url = page.url();
   const p2 = await context.newPage();
   watch(p2);
   await openPage(p2);
   await p2.goto(url);
-  await p2.waitForFunction((t) => document.getElementById("events").value === t, text);
+  await until(p2, (t) => document.getElementById("events").value === t, text);
   await settled(p2);
   return p2;
 }
 
 async function openPage(p) {
   await p.goto(server.url);
-  await p.waitForFunction(() => document.getElementById("engine-status").classList.contains("ok"), null, { timeout: 30000 });
+  await until(p, () => document.getElementById("engine-status").classList.contains("ok"), null, { timeout: 30000 });
   await settled(p);
 }
 
@@ -360,7 +367,7 @@ describe("playground page", () => {
     // Going to the error puts the caret there.
     await box.getByText(`Line ${err.line}, column ${err.column}`).click();
     const want = `Ln ${err.line}, Col ${err.column}`;
-    await page.waitForFunction((t) => document.getElementById("caret").textContent === t, want, { timeout: 5000 }).catch(() => {});
+    await until(page, (t) => document.getElementById("caret").textContent === t, want, { timeout: 5000 }).catch(() => {});
     assert.equal(await page.locator("#caret").innerText(), want);
     assert.equal(await page.evaluate(() => document.activeElement.id), "events");
     await shot("invalid-ndjson-line");
@@ -499,7 +506,7 @@ describe("playground page", () => {
     const cases = () => tests.getByRole("list", { name: `Cases of ${RULE_D4C}` });
     // The expectation comes from the verdict: the rule fired, so the case expects it to.
     assert.equal(await cases().getByLabel("Expectation of curl to the kubelet").inputValue(), "fires");
-    await page.waitForFunction(() => document.getElementById("tests-summary").textContent === "1 of 1 passed");
+    await until(page, () => document.getElementById("tests-summary").textContent === "1 of 1 passed");
     // The case file offered for download is one `eqlite test` reads: the engine runs it the same.
     const [download] = await Promise.all([page.waitForEvent("download"), tests.getByRole("link", { name: "Download case file" }).click()]);
     assert.equal(download.suggestedFilename(), `${RULE_D4C_ID}.tests.toml`);
@@ -514,13 +521,13 @@ describe("playground page", () => {
     assert.equal(await tests.locator(".test-coverage").innerText(), `coverage ${Math.round(report.coverage * 10) / 10}%`);
     const p2 = await reopenShared(text);
     const tests2 = p2.getByRole("region", { name: "Tests" });
-    await p2.waitForFunction(() => document.getElementById("tests-summary").textContent === "1 of 1 passed");
+    await until(p2, () => document.getElementById("tests-summary").textContent === "1 of 1 passed");
     await tests2.getByRole("list", { name: `Cases of ${RULE_D4C}` }).getByText("curl to the kubelet", { exact: true }).waitFor();
     await shot("tests-case-passes", p2);
     // Editing the case's event (port 10251: no kubelet) re-runs it: it fails, with the deciding clause.
     await tests2.locator("details.test-edit summary").click();
     await tests2.getByLabel("Events of curl to the kubelet").fill(JSON.stringify(benignEvent()));
-    await p2.waitForFunction(() => document.getElementById("tests-summary").textContent === "0 of 1 passed");
+    await until(p2, () => document.getElementById("tests-summary").textContent === "0 of 1 passed");
     const why = await tests2.locator(".test-case.fail pre.test-why").innerText();
     assert.match(why, /got no alert/);
     assert.match(why, /deciding clause: /);
@@ -528,7 +535,7 @@ describe("playground page", () => {
     await shot("tests-case-fails", p2);
     // Changing the expectation to match makes it pass again.
     await tests2.getByLabel("Expectation of curl to the kubelet").selectOption("silent");
-    await p2.waitForFunction(() => document.getElementById("tests-summary").textContent === "1 of 1 passed");
+    await until(p2, () => document.getElementById("tests-summary").textContent === "1 of 1 passed");
     await p2.close();
     engine.free();
   });
