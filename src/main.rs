@@ -83,6 +83,15 @@ enum Command {
     /// it, with a caret under it in the query. A condition is decisive in a case when flipping it
     /// alone would change the rule's outcome; coverage is the share of conditions some case makes
     /// decisive. Exit status 1 on any failure, error or policy (--min-coverage, --require-cases).
+    ///
+    /// With --init RULE_ID, runs no cases: prints a starter case file for the rule instead (the
+    /// same as `eqlite synth --rule RULE_ID --init`), to redirect into NAME.tests.toml beside
+    /// NAME.toml.
+    #[command(after_help = "Examples:\n  \
+        eqlite test rules/ --min-coverage 100 --require-cases   every rule below rules/, with its cases\n  \
+        eqlite test my-rules/x.toml --junit junit.xml           one rule and x.tests.toml beside it\n  \
+        eqlite test rules/ --benign nodes-a-day.ndjson          no alert on a benign corpus\n  \
+        eqlite test --init RULE_ID --rules my-rules/ > my-rules/NAME.tests.toml   starter cases")]
     Test(TestArgs),
     /// Print events that fire a rule and, with --near-misses, one near miss per decisive
     /// condition: events changed by that condition alone, which do not fire.
@@ -150,6 +159,17 @@ pub struct TestArgs {
     /// give the PATHs first (`eqlite test rules/ --benign a.ndjson b.ndjson`).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub benign: Vec<PathBuf>,
+    /// Run nothing: print a starter case file (TOML) for the rule with this rule_id on stdout,
+    /// e.g. into `rules/NAME.tests.toml`. One case that fires (events synthesized for the rule),
+    /// then each near miss (the same events changed by one decisive condition) as a case that
+    /// stays silent; every case was run by the engine. The rule is looked up in --rules, or in
+    /// the embedded kubelet pack without it.
+    #[arg(long, value_name = "RULE_ID", conflicts_with_all = ["paths", "format", "junit", "min_coverage", "require_cases", "benign"], help_heading = "Starter cases")]
+    pub init: Option<String>,
+    /// With --init: a detection-rules TOML file, or a directory searched recursively for them,
+    /// holding the rule. Repeatable.
+    #[arg(long = "rules", value_name = "PATH", requires = "init", help_heading = "Starter cases")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Args, Clone)]

@@ -204,6 +204,36 @@ fn escapes_field_patterns_and_ranges() {
     assert!(eval("@timestamp >= \"2026-01-01\"", &doc).unwrap());
 }
 
+/// Whether a KQL query matches a document, under these options.
+fn eval_with(options: eqlite::Options, query: &str, doc: &serde_json::Value) -> bool {
+    let mut rs = RuleSet::new(options);
+    rs.add_kql("q", query).unwrap();
+    let text = doc.to_string();
+    !rs.matches(&rs.read_json(&text).unwrap()).is_empty()
+}
+
+/// A field pattern stands for the fields of the type tables it matches (Kibana: of the data
+/// view), not for the event's own keys; one that matches no known field names the field with `*`
+/// in its path, so it matches no usual event, and its `not` every one (see README, deliberate
+/// deviations).
+#[test]
+fn field_patterns_expand_over_the_type_tables_only() {
+    let curl = json!({"process": {"name": "curl"}});
+    let custom = json!({"process": {"custom_x": "curl"}});
+    assert!(eval("process.*: curl", &curl).unwrap(), "process.name, an ECS field");
+    assert!(!eval("process.*: curl", &custom).unwrap(), "process.custom_x is in no table");
+    let table = eqlite::TypeTable::parse("process.custom_x keyword").unwrap();
+    let typed = || eqlite::Options { field_types: vec![std::sync::Arc::new(table.clone())], ..Default::default() };
+    assert!(eval_with(typed(), "process.*: curl", &custom), "a --field-types table names it");
+    let untyped = eqlite::Options { ecs_types: false, ..Default::default() };
+    assert!(!eval_with(untyped, "process.*: curl", &curl), "no ECS table, no expansion");
+    let foo = json!({"foo": {"a": "bar"}});
+    assert!(!eval("foo.*: bar", &foo).unwrap(), "matches no known field");
+    assert!(!eval("foo.*: *", &foo).unwrap());
+    assert!(eval("not foo.*: bar", &foo).unwrap(), "must_not of nothing");
+    assert!(eval("foo.*: bar", &json!({"foo": {"*": "bar"}})).unwrap(), "the key `*` itself");
+}
+
 #[test]
 fn errors_are_positioned() {
     for (q, at, msg) in [

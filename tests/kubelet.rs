@@ -425,3 +425,77 @@ fn a_query_of_thousands_of_clauses_is_run_but_not_covered() {
     assert!(out.contains("coverage is not computed for a query of more than 1000 conditions"), "{out}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Runs `eqlite args…`: (exit code, stdout, stderr).
+fn eqlite(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_eqlite")).args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+/// `eqlite test --init RULE_ID` prints the starter case file of `eqlite synth --init`; written
+/// beside a copy of the rule, `eqlite test` passes it: one firing case, the near misses silent.
+#[test]
+fn test_init_writes_a_case_file_that_eqlite_test_passes() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    // An event rule from the embedded pack; a sequence and a KQL rule through --rules.
+    let picks = [
+        ("execution_potential_direct_kubelet_access_via_process_args", "b4bd186b-69c6-45ad-8bef-5c35bbadeaef", false),
+        (
+            "execution_d4c_k8s_mda_service_account_token_access_followed_by_kubernetes_api_request",
+            "4bd306f9-ee89-4083-91af-e61ed5c42b9a",
+            true,
+        ),
+        ("execution_azure_aks_kubelet_proxy_command_endpoint", "4223a0c2-2a96-4742-b6ec-2ce9fa0019ba", true),
+    ];
+    for (name, id, with_rules) in picks {
+        let dir = temp_dir();
+        let rule = dir.join(format!("{name}.toml"));
+        std::fs::copy(rules.join(format!("{name}.toml")), &rule).unwrap();
+        let mut args = vec!["test", "--init", id];
+        if with_rules {
+            args.extend(["--rules", dir.to_str().unwrap()]);
+        }
+        let (code, cases, stderr) = eqlite(&args);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let (_, synth, _) = eqlite(&["synth", "--rule", id, "--init"]);
+        assert_eq!(cases, synth, "{name}: the same file as `eqlite synth --init`");
+        assert!(cases.contains(&format!("rule_id = \"{id}\"")), "{cases}");
+        std::fs::write(dir.join(format!("{name}.tests.toml")), &cases).unwrap();
+        let (code, out) = eqlite_test(&[dir.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(code, 0, "{name}: {out}");
+        let run: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(run["passed"], true, "{out}");
+        let reports = run["rules"].as_array().unwrap();
+        assert_eq!(reports.len(), 1);
+        let r = &reports[0];
+        assert_eq!(r["rule_id"], id);
+        assert_eq!(r["firing_cases"], 1, "{name}");
+        let silent = r["silent_cases"].as_u64().unwrap();
+        assert!(silent >= 3, "{name}: {silent} near misses");
+        assert_eq!(r["cases"].as_array().unwrap().len() as u64, 1 + silent);
+        assert!(r["cases"].as_array().unwrap().iter().all(|c| c["passed"] == true), "{out}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[test]
+fn test_init_of_an_unknown_rule_id_fails_naming_it() {
+    let (code, out, err) = eqlite(&["test", "--init", "no-such-rule"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(err, "eqlite: no rule with id `no-such-rule` is loaded (from the embedded kubelet pack)\n");
+    let dir = temp_dir();
+    let name = format!("{CONNECTION}.toml");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").join(&name), dir.join(&name)).unwrap();
+    let (code, out, err) = eqlite(&["test", "--init", "no-such-rule", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(err, format!("eqlite: no rule with id `no-such-rule` is loaded (from {})\n", dir.display()));
+    // --init runs no cases: case PATHs and the options of a run are refused.
+    let (code, out, err) = eqlite(&["test", "--init", "no-such-rule", dir.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("'--init <RULE_ID>' cannot be used with '[PATH]...'"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
+}

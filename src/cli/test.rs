@@ -77,7 +77,37 @@ fn files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     Ok((rules.into_iter().collect(), cases.into_iter().collect()))
 }
 
+/// `--init RULE_ID`: the rule's starter case file on stdout, as `eqlite synth --init` prints it.
+fn init(id: &str, paths: &[PathBuf]) -> Result<ExitCode, String> {
+    let pack = if paths.is_empty() {
+        Pack::kubelet()
+    } else {
+        let mut pack = Pack::default();
+        for p in paths {
+            pack.extend(Pack::read(p).map_err(|e| e.to_string())?);
+        }
+        pack
+    };
+    let mut rs = RuleSet::new(Options::default());
+    let report = rs.load(&pack);
+    if rs.position(id).is_none() {
+        let from = if paths.is_empty() { "the embedded kubelet pack".to_string() } else { list(paths) };
+        let mut msg = format!("no rule with id `{id}` is loaded (from {from})");
+        if let Some(s) = report.skipped.iter().find(|s| s.rule_id == id) {
+            msg += &format!("; {} ({}) was skipped: {}", s.origin, s.name, s.reason);
+        }
+        for e in &report.errors {
+            msg += &format!("\n{}", render(e));
+        }
+        return Err(msg);
+    }
+    super::synth::print_case_file(&rs, id)
+}
+
 pub fn run(args: TestArgs) -> Result<ExitCode, String> {
+    if let Some(id) = &args.init {
+        return init(id, &args.rules);
+    }
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let (rule_files, case_paths) = files(&paths)?;
     let mut errors: Vec<String> = Vec::new();

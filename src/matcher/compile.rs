@@ -122,8 +122,9 @@ impl Compiler<'_> {
     /// fields a term (exact, case-sensitive, read as the field's type; a CIDR block on `ip`
     /// fields), and unquoted `*` makes a case-sensitive wildcard. A field of no known type is read
     /// as its JSON value: the value matches its text, and a number or boolean it spells. A field
-    /// name with `*` stands for every known field it matches (as Kibana expands it over the data
-    /// view), else for any object key in that place.
+    /// name with `*` stands for every field of the type tables it matches (as Kibana expands it
+    /// over the data view); one matching none is the field named with `*` itself, which no usual
+    /// event has (Kibana sends it as is and Elasticsearch finds no such field).
     #[inline(never)]
     fn kql(&mut self, span: Span, field: &ast::Field, value: &ast::KqlValue, value_span: Span) -> Result<Node> {
         use crate::ast::KqlValue;

@@ -71,7 +71,7 @@ impl Synthesis {
     /// case that stays silent.
     pub fn case_file(&self) -> String {
         let mut out = format!(
-            "# Starter cases written by `eqlite synth --init`: synthesized events, each proven by the engine.\n\
+            "# Starter cases written by `eqlite test --init` (or `eqlite synth --init`): synthesized events, each proven by the engine.\n\
              rule_id = {}\n",
             toml_string(&self.rule_id)
         );
