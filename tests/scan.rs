@@ -876,3 +876,30 @@ fn killed_after_a_periodic_write_the_next_run_carries_on() {
         assert!(got == whole, "cut at {cut}: {:?} against {:?}", brief(&got), brief(&whole));
     }
 }
+
+#[test]
+fn with_state_regular_files_are_pieces_of_one_stream() {
+    let dir = scratch("state-files");
+    let state = dir.join("s");
+    let events = firing_events("sa_token_access_then_api_request.json");
+    let (a, b) = (dir.join("monday.ndjson"), dir.join("tuesday.ndjson"));
+    std::fs::write(&a, ndjson(&events[..3])).unwrap();
+    std::fs::write(&b, ndjson(&events[3..])).unwrap();
+    let flags = ["--lateness", "0s", "--format", "ndjson", "--state", state.to_str().unwrap()];
+    let one = eqlite(&[&["scan"], &flags[..], &[a.to_str().unwrap()]].concat(), b"");
+    let two = eqlite(&[&["scan"], &flags[..], &["--final", b.to_str().unwrap()]].concat(), b"");
+    for o in [&one, &two] {
+        assert!(o.status.success() && o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let got: Vec<J> = alerts(&one).into_iter().chain(alerts(&two)).collect();
+    let events_of = |v: &[J]| v.iter().map(|a| a["events"].clone()).collect::<Vec<_>>();
+    let whole = scan_at_once(&["scan", "--lateness", "0s"], &events);
+    assert_eq!(events_of(&got), events_of(&whole));
+    // The sequence cut between the files names its first event in Monday's file, the second in
+    // Tuesday's, each at its line there.
+    let cut = got.iter().find(|a| a["events"] == serde_json::json!([2, 3])).expect("the sequence across the files");
+    assert_eq!(
+        sources(std::slice::from_ref(cut)),
+        [[("monday.ndjson".to_string(), 3), ("tuesday.ndjson".to_string(), 1)]]
+    );
+}
