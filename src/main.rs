@@ -48,7 +48,9 @@ enum Command {
         eqlite scan --format ecs logs/ | curl -s -H 'Content-Type: application/x-ndjson' \\\n      \
             -XPOST localhost:9200/eqlite-alerts/_bulk --data-binary @-\n  \
         eqlite scan --with-events --tag T1613 -j 2 logs/  events inside the alerts, 2 threads\n  \
-        eqlite scan --summary --profile-rules logs/ > /dev/null    what a run cost, per rule")]
+        eqlite scan --summary --profile-rules logs/ > /dev/null    what a run cost, per rule\n  \
+        tail -F app.log | eqlite scan --state app.state  pending sequences survive a restart\n  \
+        eqlite scan --state app.state --final < last.log the stream ends: release what waits for its end")]
     Scan(ScanArgs),
     /// Explain, clause by clause, why each rule matched each event or did not.
     ///
@@ -261,6 +263,24 @@ pub struct ScanArgs {
     /// not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Keep the stream's state in FILE across runs: restored at start when FILE exists, written
+    /// at the end of the input and every --state-every (atomically: FILE.tmp, then renamed).
+    /// Pending partial matches, events held within --lateness and `head`/`tail` counts carry
+    /// over to the next run; what waits for the end of the stream is released only with
+    /// --final. All inputs are then read as one stream in input order (regular files too, with
+    /// --lateness). A corrupt or truncated FILE is reported on stderr and the scan starts from
+    /// an empty state. There is no signal handling: a killed run (SIGINT, SIGTERM, kill -9)
+    /// loses what it read since the last write.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// With --state: how often the state is written while events come in, e.g. 30s, 5m.
+    #[arg(long, value_name = "DURATION", default_value = "30s", requires = "state")]
+    pub state_every: String,
+    /// With --state: this input ends the stream. What waits for the end (events held within
+    /// --lateness, sequences ending in a missing event, `tail`) is released as without --state,
+    /// and FILE is removed.
+    #[arg(long = "final", requires = "state")]
+    pub final_: bool,
     /// Events to scan: files, directories (searched recursively for .json, .ndjson, .jsonl and
     /// .log files, also .gz or .zst compressed), `-` or nothing for stdin. Compressed input is
     /// told by its content.

@@ -625,3 +625,281 @@ fn any_number_of_threads_gives_the_same_bytes_sequences_included() {
     assert!(alerts.len() > 100 && sequences > 20, "{} corpus alerts, {sequences} of several events", alerts.len());
     assert!(scan_with(&args, "2", Some("5"), more.as_bytes()) == one, "corpus: -j 2 in batches of 5 differs from -j 1");
 }
+
+/// The alerts of `eqlite scan args… --with-events` over `parts` of stdin, one run each with
+/// `--state` (the last with `--final`), on `-j 2` in batches of 7 with the state written after
+/// every batch: each alert with its member events' (position, text); each source's line checked
+/// against the part its event came from.
+fn scan_in_parts(args: &[&str], state: &Path, parts: &[&[String]]) -> Vec<J> {
+    let _ = std::fs::remove_file(state);
+    let state = state.to_str().unwrap();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut starts = Vec::new();
+    for (k, part) in parts.iter().enumerate() {
+        starts.push(start);
+        let mut run =
+            [args, &["--with-events", "--format", "ndjson", "-j", "2", "--state", state, "--state-every", "0s"]]
+                .concat();
+        if k + 1 == parts.len() {
+            run.push("--final");
+        }
+        let o = eqlite_env(&run, &[("EQLITE_BATCH_EVENTS", "7")], ndjson(part).as_bytes());
+        assert!(o.status.success(), "part {k}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.stderr.is_empty(), "part {k}: {}", String::from_utf8_lossy(&o.stderr));
+        let last = k + 1 == parts.len();
+        assert_eq!(Path::new(state).exists(), !last, "the state file is there between runs, gone after --final");
+        for mut a in alerts(&o) {
+            for (p, s) in a["events"].clone().as_array().unwrap().iter().zip(a["sources"].as_array_mut().unwrap()) {
+                let p = p.as_u64().unwrap() as usize;
+                let first = starts.iter().rposition(|&s| s <= p).unwrap();
+                assert_eq!(s["line"], J::from(p - starts[first] + 1), "position {p}: the line in its own run's input");
+                assert_eq!(s["file"], "-");
+                s.as_object_mut().unwrap().remove("line");
+            }
+            out.push(a);
+        }
+        start += part.len();
+    }
+    out
+}
+
+/// Each alert's rule and events, for messages.
+fn brief(alerts: &[J]) -> Vec<String> {
+    alerts.iter().map(|a| format!("{} {}", &a["rule_id"].as_str().unwrap()[..8], a["events"])).collect()
+}
+
+/// As one run over all of `events`, lines removed after checking them.
+fn scan_at_once(args: &[&str], events: &[String]) -> Vec<J> {
+    let o = eqlite(&[args, &["--with-events", "--format", "ndjson"]].concat(), ndjson(events).as_bytes());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut out = alerts(&o);
+    for a in &mut out {
+        for (p, s) in a["events"].clone().as_array().unwrap().iter().zip(a["sources"].as_array_mut().unwrap()) {
+            assert_eq!(s["line"], J::from(p.as_u64().unwrap() + 1));
+            s.as_object_mut().unwrap().remove("line");
+        }
+    }
+    out
+}
+
+#[test]
+fn state_file_carries_pending_sequences_across_runs() {
+    let dir = scratch("state");
+    let state = dir.join("stream.state");
+    // The pack's sequence rule (service account token read, then an API request) over its
+    // fixture's events, cut between the two events of each firing case.
+    let events = firing_events("sa_token_access_then_api_request.json");
+    for lateness in ["0s", "1m"] {
+        let args = ["scan", "--lateness", lateness];
+        let whole = scan_at_once(&args, &events);
+        assert_eq!(whole.iter().filter(|a| a["events"].as_array().unwrap().len() == 2).count(), 3);
+        for cut in 1..events.len() {
+            let parts = [&events[..cut], &events[cut..]];
+            let got = scan_in_parts(&args, &state, &parts);
+            assert!(
+                got == whole,
+                "pack, --lateness {lateness}, cut at {cut}: {:?} against {:?}",
+                brief(&got),
+                brief(&whole)
+            );
+        }
+    }
+
+    // The conformance sequences: Python eql's (joins, maxspan, until, runs; times made Unix
+    // milliseconds) and Elasticsearch's missing events (trailing ones wait for their maxspan
+    // or the end of the stream, `head` and `tail`), in two and in three runs.
+    let Some(data) = common::shared("testdata") else { return };
+    let docs: Vec<J> =
+        serde_json::from_str(&std::fs::read_to_string(data.join("python-eql/test_data.json")).unwrap()).unwrap();
+    let endgame: Vec<String> = docs
+        .into_iter()
+        .map(|mut d| {
+            let ft = d["timestamp"].as_i64().unwrap();
+            d["@timestamp"] = J::from((ft - 116_444_736_000_000_000) / 10_000);
+            d.to_string()
+        })
+        .collect();
+    let text = std::fs::read_to_string(data.join("es-eql-qa/data/missing-events.data")).unwrap();
+    let text = text.lines().filter(|l| !l.trim_start().starts_with("////")).collect::<Vec<_>>().join("\n");
+    let missing: Vec<String> = serde_json::from_str::<Vec<J>>(&text).unwrap().iter().map(J::to_string).collect();
+    let mapping = dir.join("missing-events.mapping");
+    let m = std::fs::read_to_string(data.join("es-eql-qa/data/missing-events.mapping")).unwrap();
+    std::fs::write(&mapping, m.replace("[runtime_random_keyword_type]", "keyword")).unwrap();
+    let mapping = mapping.to_str().unwrap();
+    for (suite, events, tiebreaker, extra, least) in [
+        ("python-eql/test_queries.toml", &endgame, "serial_event_id", vec![], 30),
+        ("es-eql-qa/test_missing_events.toml", &missing, "sequence", vec!["--mapping", mapping], 15),
+    ] {
+        let doc: J = toml::from_str(&std::fs::read_to_string(data.join(suite)).unwrap()).unwrap();
+        let mut probe =
+            eqlite::RuleSet::new(eqlite::Options { category_field: "event_type".into(), ..Default::default() });
+        let queries: Vec<&str> = doc["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|q| q["query"].as_str())
+            .filter(|q| q.trim_start().starts_with("sequence"))
+            .filter(|q| probe.add_query(&format!("probe-{}", probe.len()), q).is_ok())
+            .collect();
+        assert!(queries.len() > 20, "{suite}: {} sequence queries compile", queries.len());
+        for lateness in ["0s", "1000d"] {
+            let mut args = vec![
+                "scan",
+                "--category-field",
+                "event_type",
+                "--tiebreaker-field",
+                tiebreaker,
+                "--lateness",
+                lateness,
+            ];
+            args.extend(&extra);
+            for q in &queries {
+                args.extend(["--query", q]);
+            }
+            let whole = scan_at_once(&args, events);
+            assert!(whole.len() > least, "{suite}, --lateness {lateness}: {} sequence alerts", whole.len());
+            let (third, half) = (events.len() / 3, events.len() / 2);
+            let halves = scan_in_parts(&args, &state, &[&events[..half], &events[half..]]);
+            assert!(
+                halves == whole,
+                "{suite}, --lateness {lateness}: two runs {:?}, one {:?}",
+                brief(&halves),
+                brief(&whole)
+            );
+            let thirds =
+                scan_in_parts(&args, &state, &[&events[..third], &events[third..2 * third], &events[2 * third..]]);
+            assert!(
+                thirds == whole,
+                "{suite}, --lateness {lateness}: three runs {:?}, one {:?}",
+                brief(&thirds),
+                brief(&whole)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bad_state_file_is_reported_and_the_scan_starts_empty() {
+    let dir = scratch("bad-state");
+    let state = dir.join("s");
+    let s = state.to_str().unwrap();
+    let events = firing_events("sa_token_access_then_api_request.json");
+    let first = eqlite(&["scan", "--state", s], ndjson(&events[..1]).as_bytes());
+    assert!(first.status.success() && first.stderr.is_empty(), "{}", String::from_utf8_lossy(&first.stderr));
+    let bytes = std::fs::read(&state).unwrap();
+    assert!(!dir.join("s.tmp").exists(), "the temporary file was renamed");
+    let whole = scan_at_once(&["scan", "--lateness", "0s"], &events);
+    for (what, bad) in [
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("checksum mismatch", [&bytes[..bytes.len() - 1], &[bytes[bytes.len() - 1] ^ 1]].concat()),
+        ("not an eqlite state file", b"hello".to_vec()),
+    ] {
+        std::fs::write(&state, &bad).unwrap();
+        // All events in this run: the alerts are those of a run without state.
+        let args = ["scan", "--lateness", "0s", "--state", s, "--with-events", "--format", "ndjson"];
+        let o = eqlite(&args, ndjson(&events).as_bytes());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(
+            err.contains(&format!("warning: state file {s}: {what}")) && err.contains("starting from an empty state"),
+            "{what}: {err}"
+        );
+        let mut got = alerts(&o);
+        got.iter_mut().for_each(|a| {
+            a["sources"].as_array_mut().unwrap().iter_mut().for_each(|x| {
+                x.as_object_mut().unwrap().remove("line");
+            })
+        });
+        assert!(got == whole, "{what}: {:?} against {:?}", brief(&got), brief(&whole));
+        // And a valid state was written over the bad one.
+        let again = eqlite(&["scan", "--state", s], b"");
+        assert!(again.status.success() && again.stderr.is_empty(), "{}", String::from_utf8_lossy(&again.stderr));
+    }
+    // Rules changed since: the dropped state is counted on stderr.
+    std::fs::write(&state, &bytes).unwrap();
+    let o = eqlite(&["scan", "--state", s, "--query", "process where true"], b"");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("dropped the state of 20 rule(s)") && err.contains("0 rules kept"), "{err}");
+    // --final without --state, and a state file that cannot be read, are errors.
+    assert!(!eqlite(&["scan", "--final"], b"").status.success());
+    let o = eqlite(&["scan", "--state", dir.to_str().unwrap()], b"");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("reading the state file"));
+}
+
+#[test]
+fn killed_after_a_periodic_write_the_next_run_carries_on() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = scratch("killed");
+    let state = dir.join("s");
+    let events = firing_events("sa_token_access_then_api_request.json");
+    // A day of lateness: every event waits in the state (with its text, for --with-events).
+    let args = ["scan", "--lateness", "1d"];
+    let whole = scan_at_once(&args, &events);
+    let flags = ["--with-events", "--format", "ndjson", "--state", state.to_str().unwrap()];
+    for cut in [1, 3] {
+        let _ = std::fs::remove_file(&state);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eqlite"))
+            .args(args)
+            .args(flags)
+            .args(["--state-every", "0s"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The input stays open: the run is a stream, killed once the state holds the last event.
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(ndjson(&events[..cut]).as_bytes()).unwrap();
+        input.flush().unwrap();
+        let last = events[cut - 1].as_bytes();
+        let started = std::time::Instant::now();
+        while !std::fs::read(&state).is_ok_and(|b| b.windows(last.len()).any(|w| w == last)) {
+            assert!(started.elapsed().as_secs() < 60, "the state was not written within a minute");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        let first = child.wait_with_output().unwrap();
+        drop(input);
+        let mut got = alerts(&first);
+        let second = eqlite(&[&args[..], &flags[..], &["--final"]].concat(), ndjson(&events[cut..]).as_bytes());
+        assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+        got.extend(alerts(&second));
+        for a in &mut got {
+            a["sources"].as_array_mut().unwrap().iter_mut().for_each(|s| {
+                s.as_object_mut().unwrap().remove("line");
+            });
+        }
+        assert!(got == whole, "cut at {cut}: {:?} against {:?}", brief(&got), brief(&whole));
+    }
+}
+
+#[test]
+fn with_state_regular_files_are_pieces_of_one_stream() {
+    let dir = scratch("state-files");
+    let state = dir.join("s");
+    let events = firing_events("sa_token_access_then_api_request.json");
+    let (a, b) = (dir.join("monday.ndjson"), dir.join("tuesday.ndjson"));
+    std::fs::write(&a, ndjson(&events[..3])).unwrap();
+    std::fs::write(&b, ndjson(&events[3..])).unwrap();
+    let flags = ["--lateness", "0s", "--format", "ndjson", "--state", state.to_str().unwrap()];
+    let one = eqlite(&[&["scan"], &flags[..], &[a.to_str().unwrap()]].concat(), b"");
+    let two = eqlite(&[&["scan"], &flags[..], &["--final", b.to_str().unwrap()]].concat(), b"");
+    for o in [&one, &two] {
+        assert!(o.status.success() && o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let got: Vec<J> = alerts(&one).into_iter().chain(alerts(&two)).collect();
+    let events_of = |v: &[J]| v.iter().map(|a| a["events"].clone()).collect::<Vec<_>>();
+    let whole = scan_at_once(&["scan", "--lateness", "0s"], &events);
+    assert_eq!(events_of(&got), events_of(&whole));
+    // The sequence cut between the files names its first event in Monday's file, the second in
+    // Tuesday's, each at its line there.
+    let cut = got.iter().find(|a| a["events"] == serde_json::json!([2, 3])).expect("the sequence across the files");
+    assert_eq!(
+        sources(std::slice::from_ref(cut)),
+        [[("monday.ndjson".to_string(), 3), ("tuesday.ndjson".to_string(), 1)]]
+    );
+}

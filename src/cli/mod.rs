@@ -8,6 +8,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod state;
 pub mod synth;
 pub mod test;
 

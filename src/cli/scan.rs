@@ -3,17 +3,24 @@
 //! Events are taken in batches: each batch is parsed and matched against every rule's event
 //! queries on `-j` threads, then fed in input order to one [`Stream`], which keeps sequence and
 //! sample state. The alerts are thus the same, in the same order, whatever `-j` is.
+//!
+//! With `--state FILE` the stream's state is restored from FILE at the start and written to it
+//! between batches (every `--state-every`) and at the end of the input, which then does not end
+//! the stream (unless `--final`): see [`super::state`].
 
 use super::inputs::{self, Counters, Source};
 use super::output::{Format, Member, Output};
+use super::state::{self, HeldEvent, State};
 use super::{interactive, load, parse_duration};
 use crate::ScanArgs;
 use eqlite::input::SplitOptions;
 use eqlite::{Alert, EcsContext, Event, RuleKind, RuleSet};
 use eqlite::{Stream, StreamOptions};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::ops::Range;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -52,6 +59,7 @@ struct Batch {
 
 /// An event kept after its batch: it may be part of a sequence or sample alert yet to come.
 struct Held {
+    /// Index into [`Run::names`].
     file: u32,
     line: usize,
     text: Option<Box<str>>,
@@ -123,6 +131,8 @@ struct Run<'r> {
     stream: Stream,
     out: Output<'r>,
     sources: &'r [Source],
+    /// The inputs' names, then those of earlier runs' inputs (restored with `--state`).
+    names: Vec<String>,
     index: HashMap<&'r str, usize>,
     held: HashMap<u64, Held>,
     /// `held` is pruned when it reaches this size.
@@ -182,6 +192,42 @@ impl Run<'_> {
         self.prune_at = (2 * self.held.len()).max(batch_items());
     }
 
+    /// The state to write with `--state`: the stream's snapshot and the held events it can
+    /// still name in a later alert.
+    fn state(&mut self) -> State {
+        let mut live = std::collections::HashSet::new();
+        self.stream.held_positions(|p| {
+            live.insert(p);
+        });
+        self.held.retain(|p, _| live.contains(p));
+        let mut positions: Vec<u64> = self.held.keys().copied().collect();
+        positions.sort_unstable();
+        let (mut names, mut named) = (Vec::new(), HashMap::new());
+        let held = positions
+            .into_iter()
+            .map(|pos| {
+                let h = &self.held[&pos];
+                let name = *named.entry(h.file).or_insert_with(|| {
+                    names.push(self.names[h.file as usize].clone());
+                    names.len() as u32 - 1
+                });
+                HeldEvent { pos, name, line: h.line as u64, text: h.text.as_deref().map(str::to_string) }
+            })
+            .collect();
+        State { snapshot: self.stream.snapshot(self.rs), names, held }
+    }
+
+    /// Takes in the held events of a restored state.
+    fn restore_held(&mut self, st: State) {
+        let base = self.names.len() as u32;
+        self.names.extend(st.names);
+        for h in st.held {
+            let text = h.text.map(String::into_boxed_str);
+            self.held.insert(h.pos, Held { file: base + h.name, line: h.line as usize, text });
+        }
+        self.prune_at = self.prune_at.max(2 * self.held.len());
+    }
+
     fn emit(&mut self, alerts: Vec<Alert>, batch: Option<&Batch>) {
         for a in alerts {
             self.totals.alerts += 1;
@@ -195,11 +241,7 @@ impl Run<'_> {
                 .iter()
                 .map(|&p| {
                     if let Some(h) = self.held.get(&p) {
-                        return Member {
-                            file: &self.sources[h.file as usize].name,
-                            line: h.line,
-                            text: h.text.as_deref(),
-                        };
+                        return Member { file: &self.names[h.file as usize], line: h.line, text: h.text.as_deref() };
                     }
                     match batch.and_then(|b| b.items.get((p - b.base) as usize).map(|it| (b, it))) {
                         Some((b, Item::Event { file, raw, text })) => Member {
@@ -220,10 +262,18 @@ impl Run<'_> {
     }
 }
 
-/// Reads every source into batches, calling `f` on each full one (and the last). An unreadable
+/// Reads every source into batches, the first at input position `base`, calling `f` on each
+/// full one, on one that is `due` (the state is to be written), and on the last. An unreadable
 /// or corrupt source is reported and the others are still read.
-fn read_sources(sources: &[Source], options: &SplitOptions, counters: &Counters, mut f: impl FnMut(&mut Batch)) -> u64 {
-    let mut batch = Batch::default();
+fn read_sources(
+    sources: &[Source],
+    options: &SplitOptions,
+    counters: &Counters,
+    base: u64,
+    due: impl Fn() -> bool,
+    mut f: impl FnMut(&mut Batch),
+) -> u64 {
+    let mut batch = Batch { base, ..Batch::default() };
     let mut failed = 0;
     let most = batch_items();
     for (file, src) in sources.iter().enumerate() {
@@ -239,7 +289,7 @@ fn read_sources(sources: &[Source], options: &SplitOptions, counters: &Counters,
                     }
                     Err(e) => batch.items.push(Item::Invalid { file, message: e.to_string() }),
                 }
-                if batch.text.len() >= BATCH_BYTES || batch.items.len() >= most {
+                if batch.text.len() >= BATCH_BYTES || batch.items.len() >= most || due() {
                     f(&mut batch);
                 }
             })
@@ -269,7 +319,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         return Err("no EQL rules to run".into());
     }
     let sources = inputs::expand(&args.input)?;
-    let whole_input = sources.iter().all(|s| super::is_file(s.path.as_deref()));
+    // With --state the inputs are a piece of a stream that goes on in the next run.
+    let whole_input = args.state.is_none() && sources.iter().all(|s| super::is_file(s.path.as_deref()));
+    let state_every = Duration::from_millis(parse_duration(&args.state_every)?);
     let opts = StreamOptions {
         lateness_ms: parse_duration(&args.lateness)?,
         max_pending: args.max_pending,
@@ -296,11 +348,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     } else {
         Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()))
     };
+    let (stream, restored) = match &args.state {
+        Some(path) => restore(&rs, &opts, path)?,
+        None => (Stream::new(&rs, opts), None),
+    };
     let mut run = Run {
         rs: &rs,
-        stream: Stream::new(&rs, opts),
+        stream,
         out: Output::new(format, args.with_events, colour, w, cx),
         sources: &sources,
+        names: sources.iter().map(|s| s.name.clone()).collect(),
         index: rs.rules().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect(),
         held: HashMap::new(),
         // As many as a batch: tests that make batches tiny prune often too.
@@ -315,9 +372,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     };
     // `read_json` parses every item anyway: the splitter need not check NDJSON lines first.
     let split = SplitOptions { check_lines: false, max_item_bytes: rs.options().max_event_bytes };
+    if let Some(st) = restored {
+        run.restore_held(st);
+    }
     let counters = Counters::default();
     let started = Instant::now();
-    let unreadable = read_sources(&sources, &split, &counters, |batch| {
+    let written = Cell::new(Instant::now());
+    let due = || args.state.is_some() && written.get().elapsed() >= state_every;
+    let base = run.stream.next_position();
+    let unreadable = read_sources(&sources, &split, &counters, base, due, |batch| {
         run.batch(batch, jobs);
         batch.base += batch.items.len() as u64;
         batch.items.clear();
@@ -325,16 +388,42 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         if let Err(e) = run.out.flush().and_then(|_| progress.print(&held_back)) {
             run.write_error.get_or_insert(e);
         }
+        // After the alerts are out: a state on disk never stands for alerts not yet written.
+        if let Some(path) = args.state.as_deref().filter(|_| due()) {
+            if let Err(e) = save(&mut run, path) {
+                eprintln!("eqlite: warning: {e}; the scan goes on");
+            }
+            written.set(Instant::now());
+        }
         progress.update(&counters, run.totals.events, run.totals.alerts);
     });
-    let tail = run.stream.flush(&rs);
-    run.emit(tail, None);
+    // A run with --state ends a piece of the stream, not the stream (unless --final): what waits
+    // for later events stays in the state.
+    let mut state_error = None;
+    match args.state.as_deref() {
+        Some(path) if !args.final_ => state_error = save(&mut run, path).err(),
+        _ => {
+            let tail = run.stream.flush(&rs);
+            run.emit(tail, None);
+        }
+    }
+    if let Some(path) = args.state.as_deref().filter(|_| args.final_) {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                state_error = Some(format!("removing the state file {} at the end of the stream: {e}", path.display()));
+            }
+            _ => {}
+        }
+    }
     progress.finish();
     let flushed = run.out.flush().and_then(|_| progress.print(&held_back));
     match flushed.err().or(run.write_error.take()) {
         Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Some(e) => return Err(format!("writing alerts: {e}")),
         None => {}
+    }
+    if let Some(e) = state_error {
+        return Err(e);
     }
     let (pos, bad, alerts) = (run.totals.events, run.totals.invalid, run.totals.alerts);
     let st = run.stream.stats();
@@ -370,4 +459,50 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The stream of a `--state` file: restored when the file exists and is valid; empty, with a
+/// warning that says why, when it is corrupt, truncated or of another version. A file that
+/// exists but cannot be read is an error (it could not be written at the end either).
+fn restore(rs: &RuleSet, opts: &StreamOptions, path: &Path) -> Result<(Stream, Option<State>), String> {
+    let fresh = || Stream::new(rs, opts.clone());
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((fresh(), None)),
+        Err(e) => return Err(format!("reading the state file {}: {e}", path.display())),
+    };
+    let warn = |why: &str| {
+        eprintln!("eqlite: warning: state file {}: {why}; starting from an empty state", path.display());
+    };
+    let st = match State::from_bytes(&bytes) {
+        Ok(st) => st,
+        Err(why) => {
+            warn(&why);
+            return Ok((fresh(), None));
+        }
+    };
+    match Stream::from_snapshot(rs, opts.clone(), &st.snapshot) {
+        Ok((stream, r)) => {
+            if r.dropped > 0 {
+                eprintln!(
+                    "eqlite: state file {}: dropped the state of {} rule(s) removed or changed since it was written ({} partial matches and held events with it); {} rules kept their state",
+                    path.display(),
+                    r.dropped,
+                    r.dropped_pending,
+                    r.kept
+                );
+            }
+            Ok((stream, Some(st)))
+        }
+        Err(e) => {
+            warn(e.message());
+            Ok((fresh(), None))
+        }
+    }
+}
+
+/// Writes the run's state to `path` (atomically: see [`state::write_atomic`]).
+fn save(run: &mut Run, path: &Path) -> Result<(), String> {
+    let bytes = run.state().to_bytes();
+    state::write_atomic(path, &bytes).map_err(|e| format!("writing the state file {}: {e}", path.display()))
 }
