@@ -832,7 +832,6 @@ fn a_bad_state_file_is_reported_and_the_scan_starts_empty() {
 #[test]
 fn killed_after_a_periodic_write_the_next_run_carries_on() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
     let dir = scratch("killed");
     let state = dir.join("s");
     let events = firing_events("sa_token_access_then_api_request.json");
@@ -842,15 +841,7 @@ fn killed_after_a_periodic_write_the_next_run_carries_on() {
     let flags = ["--with-events", "--format", "ndjson", "--state", state.to_str().unwrap()];
     for cut in [1, 3] {
         let _ = std::fs::remove_file(&state);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_eqlite"))
-            .args(args)
-            .args(flags)
-            .args(["--state-every", "0s"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = cli::spawn(&[&args[..], &flags[..], &["--state-every", "0s"]].concat(), &[]);
         // The input stays open: the run is a stream, killed once the state holds the last event.
         let mut input = child.stdin.take().unwrap();
         input.write_all(ndjson(&events[..cut]).as_bytes()).unwrap();

@@ -1,7 +1,7 @@
 //! Running the `eqlite` binary from the integration tests (hostile input, the splitter table).
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs `eqlite args…` with `stdin` as its input; a panic of the binary fails the test.
 pub fn eqlite(args: &[&str], stdin: &[u8]) -> Output {
@@ -10,14 +10,7 @@ pub fn eqlite(args: &[&str], stdin: &[u8]) -> Output {
 
 /// As [`eqlite`], with environment variables set.
 pub fn eqlite_env(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eqlite"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(args, env);
     let mut input = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let writer = std::thread::spawn(move || {
@@ -28,6 +21,18 @@ pub fn eqlite_env(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "the CLI panicked: {stderr}");
     out
+}
+
+/// Starts `eqlite args…` with stdin, stdout and stderr piped, for tests that feed it as it runs.
+pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_eqlite"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// The alerts printed on stdout, one JSON object a line.
