@@ -13,6 +13,9 @@ struct Instance {
     stats: UnsafeCell<Vec<u8>>,
     #[cfg(target_os = "wasi")]
     extra: UnsafeCell<Extra>,
+    /// Whether the state file was looked for (once, on the first record).
+    #[cfg(target_os = "wasi")]
+    state_tried: UnsafeCell<bool>,
 }
 
 /// Where loading the rule files of [`crate::RULES_DIR`] stands. They are parsed at run time, which
@@ -35,6 +38,8 @@ static INSTANCE: Instance = Instance {
     stats: UnsafeCell::new(Vec::new()),
     #[cfg(target_os = "wasi")]
     extra: UnsafeCell::new(Extra::NotTried),
+    #[cfg(target_os = "wasi")]
+    state_tried: UnsafeCell::new(false),
 };
 
 /// The empty string: drops the record.
@@ -60,6 +65,66 @@ unsafe fn filter() -> &'static mut Filter {
         unsafe { load_extra_rules(slot) };
     }
     slot.as_mut().expect("made above")
+}
+
+/// [`filter`], with its sequence state restored from [`crate::STATE_DIR`] on the first record
+/// (after the rules are final): the state file is named after the filter function, so that two
+/// filter instances of different functions do not share one.
+///
+/// # Safety
+/// As [`filter`].
+#[inline(never)]
+unsafe fn filter_for(mode: Mode) -> &'static mut Filter {
+    let f = unsafe { filter() };
+    #[cfg(target_os = "wasi")]
+    {
+        let tried = unsafe { &mut *INSTANCE.state_tried.get() };
+        if !*tried {
+            // Set first: a call that traps while restoring is not retried on every record.
+            *tried = true;
+            start_state(f, mode);
+        }
+    }
+    #[cfg(not(target_os = "wasi"))]
+    let _ = mode;
+    f
+}
+
+/// Restores the state file, if the host made its directory's parent (`/etc/eqlite`) reachable:
+/// without `accessible_paths` state is simply not kept, and nothing is logged.
+#[cfg(target_os = "wasi")]
+#[cold]
+#[inline(never)]
+fn start_state(f: &mut Filter, mode: Mode) {
+    let dir = std::path::Path::new(crate::STATE_DIR);
+    if dir.parent().is_none_or(|p| std::fs::metadata(p).is_err()) {
+        return;
+    }
+    let name = match mode {
+        Mode::Tag => "eqlite_tag",
+        Mode::MatchOnly => "eqlite_match_only",
+    };
+    f.keep_state(dir, name);
+    log_messages(f);
+}
+
+/// Writes the state file when it is due, in its own frame (not beneath [`run`]'s).
+#[cfg(target_os = "wasi")]
+#[inline(never)]
+fn save_state(f: &mut Filter) {
+    if f.keeps_state() {
+        f.save_state_if_due();
+        log_messages(f);
+    }
+}
+
+#[cfg(target_os = "wasi")]
+#[cold]
+#[inline(never)]
+fn log_messages(f: &mut Filter) {
+    for m in f.take_messages() {
+        eprintln!("[eqlite] {m}");
+    }
 }
 
 #[cold]
@@ -172,7 +237,11 @@ pub unsafe extern "C" fn eqlite_tag(
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    unsafe { run(filter(), record, record_len, Mode::Tag, time_sec, time_nsec) }
+    let f = unsafe { filter_for(Mode::Tag) };
+    let out = unsafe { run(f, record, record_len, Mode::Tag, time_sec, time_nsec) };
+    #[cfg(target_os = "wasi")]
+    save_state(f);
+    out
 }
 
 /// Match-only mode: records that match no rule (and bad records) are dropped.
@@ -188,7 +257,11 @@ pub unsafe extern "C" fn eqlite_match_only(
     record: *const u8,
     record_len: u32,
 ) -> *const u8 {
-    unsafe { run(filter(), record, record_len, Mode::MatchOnly, time_sec, time_nsec) }
+    let f = unsafe { filter_for(Mode::MatchOnly) };
+    let out = unsafe { run(f, record, record_len, Mode::MatchOnly, time_sec, time_nsec) };
+    #[cfg(target_os = "wasi")]
+    save_state(f);
+    out
 }
 
 /// The instance's counters as NUL-terminated JSON (valid until the next `eqlite_stats` call).

@@ -15,10 +15,10 @@
 //! Rules compile once per module instance, on the first call; one [`Stream`] per instance keeps
 //! sequence rules working across calls.
 
-use eqlite::{Alert, Loaded, Options, RuleSet, Stream, StreamOptions};
+use eqlite::{Alert, Loaded, Options, RuleKind, RuleSet, Stream, StreamOptions};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
@@ -46,6 +46,37 @@ pub fn options() -> Options {
 /// Where a wasm32-wasip1 build looks for extra rules (`*.toml`) on its first call. The host must
 /// make it reachable (Fluent Bit: `accessible_paths /etc/eqlite`).
 pub const RULES_DIR: &str = "/etc/eqlite/rules";
+
+/// Where a wasm32-wasip1 build keeps its sequence state across a hot reload or restart (one file
+/// per filter function: `eqlite_tag.state`, `eqlite_match_only.state`), when the directory exists
+/// and is writable. The host must make `/etc/eqlite` reachable (`accessible_paths /etc/eqlite`).
+pub const STATE_DIR: &str = "/etc/eqlite/state";
+
+/// The state is written every this many records at the latest (build setting
+/// `EQLITE_FLUENT_BIT_STATE_EVERY`, default 100), and after any record that a sequence or sample
+/// rule took in while the last snapshot was at most [`STATE_SMALL`] bytes.
+pub const STATE_EVERY: u64 = parse_u64(option_env!("EQLITE_FLUENT_BIT_STATE_EVERY"), 100);
+
+/// Up to this size a snapshot is rewritten after every record that changed sequence state; a
+/// bigger one only every [`STATE_EVERY`] records, so that a large state does not cost a large
+/// write per record.
+pub const STATE_SMALL: usize = 64 << 10;
+
+const fn parse_u64(s: Option<&str>, default: u64) -> u64 {
+    let Some(s) = s else { return default };
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return default;
+    }
+    let (mut n, mut i) = (0u64, 0);
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "EQLITE_FLUENT_BIT_STATE_EVERY must be a whole number");
+        n = n * 10 + (b[i] - b'0') as u64;
+        i += 1;
+    }
+    assert!(n > 0, "EQLITE_FLUENT_BIT_STATE_EVERY must be at least 1");
+    n
+}
 
 /// The value of `rule.ruleset` on tagged records.
 pub const RULESET_NAME: &str = "eqlite";
@@ -156,6 +187,22 @@ pub struct Filter {
     record_time: Option<i64>,
     /// A message for the host's log, given once (see [`Filter::take_notice`]).
     notice: Option<&'static str>,
+    /// The state file, once [`Filter::keep_state`] found its directory.
+    persist: Option<Persist>,
+    /// Messages for the host's log (see [`Filter::take_messages`]).
+    messages: Vec<String>,
+}
+
+/// Where the stream's state is kept and when it is next written.
+struct Persist {
+    path: PathBuf,
+    tmp: PathBuf,
+    /// Records since the last write.
+    since: u64,
+    /// A sequence or sample rule took in a record since the last write.
+    changed: bool,
+    /// The size of the last snapshot written.
+    last_len: usize,
 }
 
 /// Logged on the first msgpack record: the module reads JSON only.
@@ -213,6 +260,8 @@ impl Filter {
             rule_errors: vec![],
             record_time: None,
             notice: None,
+            persist: None,
+            messages: vec![],
         }
     }
 
@@ -253,6 +302,94 @@ impl Filter {
     /// A message for the host's log, once: set by the first msgpack record.
     pub fn take_notice(&mut self) -> Option<&'static str> {
         self.notice.take()
+    }
+
+    /// Messages for the host's log since the last call (state file problems, rules whose state a
+    /// restore dropped).
+    pub fn take_messages(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.messages)
+    }
+
+    /// Keeps the stream's state in `dir/<name>.state` across instances: restores it now (when the
+    /// file is there) and writes it back as [`Filter::save_state_if_due`] says. Call it once, after
+    /// the rules are final and before the first record.
+    ///
+    /// Nothing here fails a record: a missing or unreadable directory is reported (in
+    /// [`Filter::take_messages`]) and the filter goes on without state; a corrupt or truncated
+    /// file is reported and the filter starts empty (the file is then overwritten); a file whose
+    /// rules changed keeps the state of the unchanged ones, and the dropped count is reported.
+    pub fn keep_state(&mut self, dir: &Path, name: &str) {
+        let path = dir.join(format!("{name}.state"));
+        let shown = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => match Stream::from_snapshot(&self.rules, StreamOptions::default(), &bytes) {
+                Ok((stream, restored)) => {
+                    self.next_pos = stream.next_position();
+                    self.stream = stream;
+                    if restored.dropped > 0 {
+                        self.messages.push(format!(
+                            "{shown}: sequence state restored for {} rules; dropped for {} rules that changed or are \
+                             gone ({} partial matches)",
+                            restored.kept, restored.dropped, restored.dropped_pending
+                        ));
+                    }
+                }
+                Err(e) => self.messages.push(format!(
+                    "{shown}: {}; starting with no sequence state (the file will be overwritten)",
+                    e.message()
+                )),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir.is_dir() => {}
+            Err(e) => {
+                let why = if dir.is_dir() { e.to_string() } else { "the directory does not exist".to_string() };
+                self.messages.push(format!(
+                    "{shown}: {why}; sequence state is not kept across a hot reload or restart \
+                     (create {} writable to keep it)",
+                    dir.display()
+                ));
+                return;
+            }
+        }
+        let tmp = dir.join(format!("{name}.state.tmp"));
+        self.persist = Some(Persist { path, tmp, since: 0, changed: true, last_len: 0 });
+        // Written at once: a read-only directory is found (and reported) now, and a corrupt file
+        // replaced.
+        self.save_state_if_due();
+    }
+
+    /// Whether the state is being kept in a file (see [`Filter::keep_state`]).
+    pub fn keeps_state(&self) -> bool {
+        self.persist.is_some()
+    }
+
+    /// Writes the state file if it is due: after a record that a sequence or sample rule took in
+    /// (while the last snapshot was small, [`STATE_SMALL`]), and every [`STATE_EVERY`] records.
+    /// Written to a temporary file renamed over the old one, so that the file is always whole. A
+    /// failed write is reported once and state is no longer kept.
+    pub fn save_state_if_due(&mut self) {
+        let Some(p) = &self.persist else { return };
+        let due = p.since >= STATE_EVERY || (p.changed && p.last_len <= STATE_SMALL);
+        if !due {
+            return;
+        }
+        let bytes = self.stream.snapshot(&self.rules);
+        let Some(p) = &mut self.persist else { return };
+        match std::fs::write(&p.tmp, &bytes).and_then(|()| std::fs::rename(&p.tmp, &p.path)) {
+            Ok(()) => {
+                p.since = 0;
+                p.changed = false;
+                p.last_len = bytes.len();
+            }
+            Err(e) => {
+                self.messages.push(format!(
+                    "{}: cannot write the state file: {e}; sequence state is no longer kept across a hot reload \
+                     or restart",
+                    p.path.display()
+                ));
+                let _ = std::fs::remove_file(&p.tmp);
+                self.persist = None;
+            }
+        }
     }
 
     /// The record made by the last [`Verdict::Tagged`] (or [`Filter::copy_to_output`]),
@@ -296,6 +433,9 @@ impl Filter {
     pub fn reset(&mut self) {
         self.stream = Stream::new(&self.rules, StreamOptions::default());
         self.next_pos = 0;
+        if let Some(p) = &mut self.persist {
+            p.changed = true;
+        }
         self.counters =
             Counters { rules: self.counters.rules, rule_errors: self.counters.rule_errors, ..Counters::default() };
     }
@@ -316,6 +456,9 @@ impl Filter {
 
     pub fn process(&mut self, record: &[u8], mode: Mode) -> Verdict {
         self.counters.records += 1;
+        if let Some(p) = &mut self.persist {
+            p.since += 1;
+        }
         let verdict = self.evaluate(record, mode);
         if verdict == Verdict::Drop {
             self.counters.dropped += 1;
@@ -385,7 +528,15 @@ impl Filter {
         }
         let pos = self.next_pos;
         self.next_pos += 1;
-        let alerts = self.stream.push_at(&self.rules, &event, pos, self.record_time);
+        let alerts = match &mut self.persist {
+            None => self.stream.push_at(&self.rules, &event, pos, self.record_time),
+            Some(p) => {
+                // Only sequence and sample rules hold state between records.
+                let matched = self.rules.matching(&event);
+                p.changed |= matched.iter().any(|&(i, _)| self.rules.kind(i).is_some_and(|k| k != RuleKind::Event));
+                self.stream.push_matched(&self.rules, &event, pos, self.record_time, &matched)
+            }
+        };
         drop(event);
         if alerts.is_empty() {
             if repaired && mode == Mode::Tag {
@@ -904,6 +1055,157 @@ query = 'process where user.id == "0" and app.port == 8080'
         let off =
             RuleSet::from_pack(&eqlite::Pack::kubelet(), Options { ecs_types: false, ..Options::default() }).unwrap();
         assert_eq!(Filter::new(off).process(connect.as_bytes(), Mode::Tag), Verdict::Unchanged);
+    }
+
+    fn state_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("eqlite-fb-state-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Five runs of the pod-discovery sequence, in one container, timed by the host.
+    fn discovery(i: u32) -> String {
+        format!(
+            r#"{{"event":{{"category":["process"],"type":["start"],"action":"exec"}},"host":{{"os":{{"type":"linux"}}}},"container":{{"id":"c1"}},"user":{{"id":"0"}},"process":{{"name":"ls","args":["ls","/var/lib/kubelet/pods/{i}"]}}}}"#
+        )
+    }
+
+    fn push(f: &mut Filter, i: u32) -> (Verdict, Vec<u8>) {
+        f.set_record_time(1_760_000_000 + i, 0);
+        let v = f.process(discovery(i).as_bytes(), Mode::Tag);
+        f.save_state_if_due();
+        (v, f.output().to_vec())
+    }
+
+    #[test]
+    fn state_survives_a_new_instance_per_record() {
+        let dir = state_dir("restart");
+        let mut whole = Filter::embedded();
+        let want: Vec<_> = (0..5).map(|i| push(&mut whole, i)).collect();
+        assert_eq!(want[4].0, Verdict::Tagged);
+        for i in 0..5 {
+            let mut f = Filter::embedded();
+            f.keep_state(&dir, "eqlite_tag");
+            assert!(f.keeps_state());
+            assert_eq!(push(&mut f, i), want[i as usize], "record {i}");
+            assert!(f.take_messages().is_empty());
+        }
+        assert!(!dir.join("eqlite_tag.state.tmp").exists());
+        // Without the file, the last record alone fires nothing.
+        std::fs::remove_file(dir.join("eqlite_tag.state")).unwrap();
+        let mut f = Filter::embedded();
+        f.keep_state(&dir, "eqlite_tag");
+        assert_eq!(push(&mut f, 4).0, Verdict::Unchanged);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_truncated_state_file_is_reported_and_tagging_goes_on() {
+        let dir = state_dir("truncated");
+        let mut f = Filter::embedded();
+        f.keep_state(&dir, "t");
+        for i in 0..4 {
+            push(&mut f, i);
+        }
+        let file = dir.join("t.state");
+        let bytes = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        let mut f = Filter::embedded();
+        f.keep_state(&dir, "t");
+        let m = f.take_messages();
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("t.state: invalid stream snapshot: truncated") && m[0].contains("no sequence state"),
+            "{m:?}"
+        );
+        assert!(f.keeps_state());
+        assert_eq!(push(&mut f, 4).0, Verdict::Unchanged, "the partial matches were lost");
+        assert_eq!(f.process(ATTACK.as_bytes(), Mode::Tag), Verdict::Tagged);
+        // The file was rewritten whole.
+        assert!(Stream::from_snapshot(f.rules(), StreamOptions::default(), &std::fs::read(&file).unwrap()).is_ok());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn changed_rules_keep_the_state_of_the_others() {
+        let dir = state_dir("changed");
+        let rules = |second: &str| {
+            let mut rs = RuleSet::default();
+            rs.add_query("a", "sequence by host.id [process where true] [network where true]").unwrap();
+            rs.add_query("b", &format!("sequence by host.id [process where true] [{second} where true]")).unwrap();
+            rs
+        };
+        let first = br#"{"@timestamp":1,"event":{"category":"process"},"host":{"id":"h"}}"#;
+        let mut f = Filter::new(rules("network"));
+        f.keep_state(&dir, "t");
+        assert_eq!(f.process(first, Mode::Tag), Verdict::Unchanged);
+        f.save_state_if_due();
+        let mut f = Filter::new(rules("file"));
+        f.keep_state(&dir, "t");
+        let m = f.take_messages();
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("restored for 1 rules; dropped for 1 rules that changed or are gone (1 partial matches)"),
+            "{m:?}"
+        );
+        assert_eq!(
+            f.process(br#"{"@timestamp":2,"event":{"category":"network"},"host":{"id":"h"}}"#, Mode::Tag),
+            Verdict::Tagged
+        );
+        let out = String::from_utf8_lossy(f.output()).into_owned();
+        assert!(out.contains(r#""rule.id":["a"]"#), "{out}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_missing_or_unwritable_state_directory_is_reported_once() {
+        let dir = std::env::temp_dir().join(format!("eqlite-fb-state-none-{}", std::process::id()));
+        let mut f = Filter::embedded();
+        f.keep_state(&dir, "t");
+        let m = f.take_messages();
+        assert!(m.len() == 1 && m[0].contains("the directory does not exist"), "{m:?}");
+        assert!(!f.keeps_state());
+        assert_eq!(f.process(ATTACK.as_bytes(), Mode::Tag), Verdict::Tagged);
+        // A write that fails (here the temporary file's name is taken by a directory).
+        let dir = state_dir("unwritable");
+        std::fs::create_dir(dir.join("t.state.tmp")).unwrap();
+        let mut f = Filter::embedded();
+        f.keep_state(&dir, "t");
+        let m = f.take_messages();
+        assert!(m.len() == 1 && m[0].contains("cannot write the state file"), "{m:?}");
+        assert!(!f.keeps_state());
+        for i in 0..5 {
+            push(&mut f, i);
+        }
+        assert!(f.take_messages().is_empty());
+        assert_eq!(f.process(ATTACK.as_bytes(), Mode::Tag), Verdict::Tagged);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn state_is_written_when_sequences_change_and_every_n_records() {
+        let dir = state_dir("when");
+        let mut f = Filter::embedded();
+        f.keep_state(&dir, "t");
+        let file = dir.join("t.state");
+        let mut last = std::fs::read(&file).unwrap();
+        // A record no sequence rule takes in: not written.
+        assert_eq!(f.process(br#"{"log":"GET / 200"}"#, Mode::Tag), Verdict::Unchanged);
+        f.save_state_if_due();
+        assert_eq!(std::fs::read(&file).unwrap(), last);
+        push(&mut f, 0);
+        assert_ne!(std::fs::read(&file).unwrap(), last, "a sequence took it in");
+        last = std::fs::read(&file).unwrap();
+        for _ in 0..STATE_EVERY - 1 {
+            f.process(br#"{"log":"GET / 200"}"#, Mode::Tag);
+            f.save_state_if_due();
+        }
+        assert_eq!(std::fs::read(&file).unwrap(), last);
+        f.process(br#"{"log":"GET / 200"}"#, Mode::Tag);
+        f.save_state_if_due();
+        assert_ne!(std::fs::read(&file).unwrap(), last, "the event counter moved on after {STATE_EVERY} records");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

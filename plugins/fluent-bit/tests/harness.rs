@@ -897,7 +897,9 @@ fn extra_rules_at_run_time() {
     assert_eq!(host.tag(evil), Res::Record(evil.to_vec()), "embedded rules only");
     let stderr = host.stderr();
     assert!(stderr.contains("2 rule files in /etc/eqlite/rules not loaded") && stderr.contains("65536"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // There is no /etc/eqlite/state: said once, and sequence state is not kept.
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert_eq!(stderr.lines().nth(1), Some(NO_STATE_DIR), "{stderr}");
     let stats = host.stats();
     assert_eq!((stats["rules"].as_u64(), stats["rule_errors"].as_u64()), (Some(20), Some(1)), "{stats}");
 
@@ -906,7 +908,7 @@ fn extra_rules_at_run_time() {
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["rule.id"], serde_json::json!(["x-evil"]));
     assert_eq!(host.stats()["rules"], 22);
-    assert_eq!(host.stderr(), "");
+    assert_eq!(host.stderr().trim_end(), NO_STATE_DIR);
     // Half of a sequence, then a reload (a new instance) with one more rule file: the new rule is
     // there, the sequence starts over.
     let discovery = &case("f596175f", true).events;
@@ -921,6 +923,100 @@ fn extra_rules_at_run_time() {
     assert_eq!(reloaded.stats()["rules"], 23);
     let Res::Record(out) = host.tag(discovery[4].as_bytes()) else { panic!() };
     assert!(String::from_utf8_lossy(&out).contains("f596175f"), "the old instance completes it");
+    std::fs::remove_dir_all(&root).ok();
+}
+
+/// What the module logs once when `/etc/eqlite` is reachable but has no `state` directory.
+const NO_STATE_DIR: &str = "[eqlite] /etc/eqlite/state/eqlite_tag.state: the directory does not exist; sequence state \
+     is not kept across a hot reload or restart (create /etc/eqlite/state writable to keep it)";
+
+/// A hot reload (Fluent Bit instantiates the module anew) keeps pending sequences when
+/// `/etc/eqlite/state` exists: a firing sequence case of the pack's own case files, pushed one
+/// record per instance (each destroyed before the next is made, with Fluent Bit's default 8 KiB
+/// stack), gives every record exactly as one uninterrupted instance does, the alert on the record
+/// that completes the sequence. A truncated state file is reported once and tagging goes on; a
+/// missing state directory too.
+#[test]
+fn sequence_state_survives_a_new_instance_per_record() {
+    use eqlite::testing::{parse_cases, Events, Expect};
+    let Some(bytes) = module_bytes(WASIP1) else { return };
+    let file = workspace_root().join("rules/discovery_kubelet_pod_discovery_via_builtin_utilities.tests.toml");
+    let cases = parse_cases(&std::fs::read_to_string(&file).unwrap(), &file.display().to_string()).unwrap();
+    let seq = cases.cases.iter().find(|c| c.name.starts_with("two containers interleaved")).unwrap();
+    let Events::Inline(text) = &seq.events else { panic!("inline events") };
+    let events: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let Expect::Alerts(alerts) = &seq.expect else { panic!("alerts listed") };
+    let completes = *alerts[0].last().unwrap() as usize;
+    let rule = &cases.rule_id;
+
+    let mut whole = Host::new(bytes);
+    let want: Vec<Res> = events.iter().map(|e| whole.tag(e.as_bytes())).collect();
+    let fired = |r: &Res| matches!(r, Res::Record(b) if String::from_utf8_lossy(b).contains(rule.as_str()));
+    let at: Vec<usize> = (0..want.len()).filter(|&i| fired(&want[i])).collect();
+    assert_eq!(at, [completes], "the uninterrupted run fires on the completing record");
+
+    let root = std::env::temp_dir().join(format!("eqlite-fb-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("state")).unwrap();
+    let settings = Settings { mapped_dirs: vec![("/etc/eqlite".into(), root.clone())], ..Settings::default() };
+    for (i, e) in events.iter().enumerate() {
+        let mut host = Host::with(bytes, &settings);
+        assert_eq!(host.tag(e.as_bytes()), want[i], "record {i} on a new instance");
+        assert_eq!(host.stderr(), "", "record {i}");
+    }
+    let state = root.join("state/eqlite_tag.state");
+    assert!(state.exists() && !root.join("state/eqlite_tag.state.tmp").exists());
+
+    // The state as it was before the completing record, then cut short.
+    std::fs::remove_file(&state).unwrap();
+    for e in &events[..completes] {
+        let mut host = Host::with(bytes, &settings);
+        host.tag(e.as_bytes());
+    }
+    let good = std::fs::read(&state).unwrap();
+    let mut host = Host::with(bytes, &settings);
+    assert_eq!(host.tag(events[completes].as_bytes()), want[completes], "the state before it completes it");
+    // The stack of a first call that restores this state, compiles the rules, completes the
+    // sequence and writes the state back (the deepest path state adds), to 64 bytes.
+    let ok = |stack: u32| {
+        std::fs::write(&state, &good).unwrap();
+        let mut w = Wamr::new(bytes, &settings).unwrap();
+        w.set_exec_stack(stack);
+        w.call_json("eqlite_tag", "t", (1, 0), events[completes].as_bytes()).is_ok()
+    };
+    let (mut lo, mut hi) = (512u32, wamr::DEFAULT_STACK_SIZE);
+    assert!(ok(hi), "fits the default stack");
+    while hi - lo > 64 {
+        let mid = (lo + hi) / 2;
+        if ok(mid) {
+            hi = mid
+        } else {
+            lo = mid
+        }
+    }
+    eprintln!("wasm32-wasip1: WAMR stack needed by a first call restoring and writing state: {hi} bytes");
+    println!("STACK wasm32-wasip1 state_first_call={hi} default={}", wamr::DEFAULT_STACK_SIZE);
+    std::fs::write(&state, &good).unwrap();
+    std::fs::write(&state, &good[..good.len() - 9]).unwrap();
+    let mut host = Host::with(bytes, &settings);
+    assert!(!fired(&host.tag(events[completes].as_bytes())), "the partial matches were lost");
+    let attack = &case("b4bd186b", true).events[0];
+    assert!(matches!(host.tag(attack.as_bytes()), Res::Record(r) if r != attack.as_bytes()), "tagging goes on");
+    let stderr = host.stderr();
+    assert_eq!(stderr.lines().count(), 1, "said once: {stderr}");
+    assert!(stderr.contains("eqlite_tag.state: invalid stream snapshot: truncated"), "{stderr}");
+    assert!(stderr.contains("starting with no sequence state"), "{stderr}");
+    // It was overwritten whole: the next instance reads it without a word.
+    let mut host = Host::with(bytes, &settings);
+    host.tag(attack.as_bytes());
+    assert_eq!(host.stderr(), "");
+
+    // No state directory: said once, records still tagged.
+    std::fs::remove_dir_all(root.join("state")).unwrap();
+    let mut host = Host::with(bytes, &settings);
+    assert!(matches!(host.tag(attack.as_bytes()), Res::Record(r) if r != attack.as_bytes()));
+    assert!(matches!(host.tag(attack.as_bytes()), Res::Record(r) if r != attack.as_bytes()));
+    assert_eq!(host.stderr().trim_end(), NO_STATE_DIR);
     std::fs::remove_dir_all(&root).ok();
 }
 
