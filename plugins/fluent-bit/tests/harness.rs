@@ -984,16 +984,8 @@ fn sequence_state_survives_a_new_instance_per_record() {
         w.set_exec_stack(stack);
         w.call_json("eqlite_tag", "t", (1, 0), events[completes].as_bytes()).is_ok()
     };
-    let (mut lo, mut hi) = (512u32, wamr::DEFAULT_STACK_SIZE);
-    assert!(ok(hi), "fits the default stack");
-    while hi - lo > 64 {
-        let mid = (lo + hi) / 2;
-        if ok(mid) {
-            hi = mid
-        } else {
-            lo = mid
-        }
-    }
+    assert!(ok(wamr::DEFAULT_STACK_SIZE), "fits the default stack");
+    let hi = least_stack(wamr::DEFAULT_STACK_SIZE, &ok);
     eprintln!("wasm32-wasip1: WAMR stack needed by a first call restoring and writing state: {hi} bytes");
     println!("STACK wasm32-wasip1 state_first_call={hi} default={}", wamr::DEFAULT_STACK_SIZE);
     std::fs::write(&state, &good).unwrap();
@@ -1229,17 +1221,8 @@ fn stack_needs_fit_the_default() {
             records.iter().all(|r| w.call_json("eqlite_tag", "t", (1, 0), r.as_bytes()).is_ok())
         };
         let need = |ok: &dyn Fn(u32) -> bool| {
-            let (mut lo, mut hi) = (512u32, 1 << 16);
-            assert!(ok(hi));
-            while hi - lo > 64 {
-                let mid = (lo + hi) / 2;
-                if ok(mid) {
-                    hi = mid
-                } else {
-                    lo = mid
-                }
-            }
-            hi
+            assert!(ok(1 << 16));
+            least_stack(1 << 16, ok)
         };
         let first = need(&|s| run(s, 1 << 16));
         let later = need(&|s| run(1 << 16, s));
@@ -1247,4 +1230,18 @@ fn stack_needs_fit_the_default() {
         println!("STACK {target} first_call={first} per_record={later} default={}", wamr::DEFAULT_STACK_SIZE);
         assert!(first <= wamr::DEFAULT_STACK_SIZE && later <= wamr::DEFAULT_STACK_SIZE);
     }
+}
+
+/// The least WAMR stack size (within 64 bytes, between 512 and `hi`, where `ok(hi)` holds) at which `ok` holds.
+fn least_stack(mut hi: u32, ok: &dyn Fn(u32) -> bool) -> u32 {
+    let mut lo = 512u32;
+    while hi - lo > 64 {
+        let mid = (lo + hi) / 2;
+        if ok(mid) {
+            hi = mid
+        } else {
+            lo = mid
+        }
+    }
+    hi
 }
