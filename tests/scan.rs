@@ -163,6 +163,40 @@ fn stdin_alone_and_a_bad_file_among_good_ones() {
     assert!(sources(&alerts(&out)).iter().filter(|s| s[0].0 == "good.json").count() == a.len());
 }
 
+/// An event rule whose alert comes out after the batch of its event (a `tail` pipe releases it at
+/// the end of a stream; `--lateness` holds it): the alert still names the event's line.
+#[test]
+fn an_alert_released_after_its_batch_names_its_line() {
+    let d = scratch("tail");
+    let rule = d.join("tail.toml");
+    let toml = r#"[rule]
+rule_id = "tail-1"
+name = "last curl"
+description = "the last curl"
+risk_score = 21
+severity = "low"
+type = "eql"
+language = "eql"
+query = 'process where process.name == "curl" | tail 1'
+"#;
+    std::fs::write(&rule, toml).unwrap();
+    let events: Vec<String> = (0..5)
+        .map(|i| {
+            let name = if i % 2 == 0 { "curl" } else { "bash" };
+            format!(r#"{{"@timestamp":"2024-05-01T10:00:0{i}Z","event":{{"category":"process"}},"process":{{"name":"{name}","pid":{i}}}}}"#)
+        })
+        .collect();
+    let rules = rule.to_str().unwrap();
+    for extra in [&[][..], &["--lateness", "1m"], &["--with-events"]] {
+        let out = eqlite(&[&["scan", "--rules", rules][..], extra].concat(), ndjson(&events).as_bytes());
+        let got = alerts(&out);
+        assert_eq!(sources(&got), vec![vec![("-".to_string(), 5)]], "{extra:?}: {got:?}");
+        if extra == ["--with-events"] {
+            assert_eq!(got[0]["sources"][0]["event"]["process"]["pid"], 4, "{got:?}");
+        }
+    }
+}
+
 #[test]
 fn with_events_embeds_the_matched_events() {
     let a = firing_events(KUBELET_ARGS);

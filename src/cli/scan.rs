@@ -161,9 +161,11 @@ impl Run<'_> {
                     eprintln!("eqlite: {}: {e}", self.sources[*file as usize].name);
                 }
                 (Item::Event { file, raw, text }, Some(Ok((ev, m)))) => {
-                    // Alerts that may come after this batch (sequences, samples, and every rule of a
-                    // whole input, which is ordered first) need the event's place kept.
-                    if self.whole || m.iter().any(|&(i, _)| self.rs.kind(i) != Some(RuleKind::Event)) {
+                    // Any matched event can be in an alert that comes after this batch: sequences and
+                    // samples, an event rule held by `--lateness` or a `tail` pipe, every rule of a
+                    // whole input (ordered first). Its place is kept until `prune` finds the stream
+                    // no longer holds it.
+                    if !m.is_empty() {
                         let text = self.keep_text.then(|| batch.text[text.clone()].into());
                         self.held.insert(pos, Held { file: *file, line: raw.line, text });
                     }
