@@ -186,22 +186,23 @@ impl Run<'_> {
         if self.whole || self.held.len() < self.prune_at {
             return;
         }
+        self.retain_live();
+        self.prune_at = (2 * self.held.len()).max(batch_items());
+    }
+
+    /// Keeps only the held events the stream still holds (the only ones a later alert can name).
+    fn retain_live(&mut self) {
         let mut live = std::collections::HashSet::new();
         self.stream.held_positions(|p| {
             live.insert(p);
         });
         self.held.retain(|p, _| live.contains(p));
-        self.prune_at = (2 * self.held.len()).max(batch_items());
     }
 
     /// The state to write with `--state`: the stream's snapshot and the held events it can
     /// still name in a later alert.
     fn state(&mut self) -> State {
-        let mut live = std::collections::HashSet::new();
-        self.stream.held_positions(|p| {
-            live.insert(p);
-        });
-        self.held.retain(|p, _| live.contains(p));
+        self.retain_live();
         let mut positions: Vec<u64> = self.held.keys().copied().collect();
         positions.sort_unstable();
         let (mut names, mut named) = (Vec::new(), HashMap::new());
