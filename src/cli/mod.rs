@@ -52,6 +52,15 @@ pub fn options(args: &RuleArgs) -> Result<Options, String> {
     })
 }
 
+/// The rules of every path (files or folders), in order.
+pub fn read_packs(paths: &[std::path::PathBuf]) -> Result<Pack, Error> {
+    let mut pack = Pack::default();
+    for p in paths {
+        pack.extend(Pack::read(p)?);
+    }
+    Ok(pack)
+}
+
 /// Loads `--rules`, `--query` and `--kql`, or the kubelet pack when neither is given. Rule errors are
 /// collected, not fatal; callers decide.
 pub fn load(args: &RuleArgs) -> Result<Rules, String> {
@@ -59,11 +68,7 @@ pub fn load(args: &RuleArgs) -> Result<Rules, String> {
     let pack = if args.rules.is_empty() && args.queries.is_empty() && args.kql.is_empty() {
         Pack::kubelet()
     } else {
-        let mut pack = Pack::default();
-        for p in &args.rules {
-            pack.extend(Pack::read(p).map_err(|e| e.message().to_string())?);
-        }
-        pack
+        read_packs(&args.rules).map_err(|e| e.message().to_string())?
     };
     let report = set.load(&pack);
     // A file that cannot be read has no text to point into: its message says it all.

@@ -79,15 +79,7 @@ fn files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
 
 /// `--init RULE_ID`: the rule's starter case file on stdout, as `eqlite synth --init` prints it.
 fn init(id: &str, paths: &[PathBuf]) -> Result<ExitCode, String> {
-    let pack = if paths.is_empty() {
-        Pack::kubelet()
-    } else {
-        let mut pack = Pack::default();
-        for p in paths {
-            pack.extend(Pack::read(p).map_err(|e| e.to_string())?);
-        }
-        pack
-    };
+    let pack = if paths.is_empty() { Pack::kubelet() } else { super::read_packs(paths).map_err(|e| e.to_string())? };
     let mut rs = RuleSet::new(Options::default());
     let report = rs.load(&pack);
     if rs.position(id).is_none() {
